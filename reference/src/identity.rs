@@ -98,8 +98,6 @@ pub const PHONE_MAX_DIGITS: usize = 15;
 pub const EMAIL_MAX_LEN: usize = 254;
 /// Longest e-mail local part (IDH-011).
 pub const EMAIL_LOCAL_MAX_LEN: usize = 64;
-/// Longest e-mail domain (IDH-012).
-pub const EMAIL_DOMAIN_MAX_LEN: usize = 253;
 /// Longest e-mail domain label (IDH-012).
 pub const EMAIL_LABEL_MAX_LEN: usize = 63;
 /// Longest device hardware ID (IDH-013).
@@ -426,10 +424,7 @@ fn canonical_email(text: &[u8]) -> Result<Canonical, IdentityError> {
     };
     let labels = domain.split(|&b| b == b'.');
     let tld = domain.rsplit(|&b| b == b'.').next().unwrap_or_default();
-    let domain_ok = domain.len() <= EMAIL_DOMAIN_MAX_LEN
-        && domain.contains(&b'.')
-        && labels.clone().all(label_ok)
-        && !tld.iter().all(u8::is_ascii_digit);
+    let domain_ok = domain.contains(&b'.') && labels.clone().all(label_ok) && !tld.iter().all(u8::is_ascii_digit);
     if !domain_ok {
         return Err(kind.invalid(InvalidReason::Domain));
     }

@@ -1,7 +1,39 @@
 //! `cinder-vectors`: the generator and checker of Cinder's JSON test vectors.
 //!
 //! [`format`] defines the file format every part uses; one module per part builds that part's
-//! file from the reference implementation (and from nothing else that could hide a bug: inputs and
-//! randomness are spelled out in the module).
+//! file from cases written by hand and the reference implementation, and [`all`] lists them.
 
+pub mod builder;
 pub mod format;
+pub mod identity;
+
+use builder::GenerateError;
+use format::VectorFile;
+
+/// A vector file's name under `vectors/` and the function that builds it.
+pub type Generator = (&'static str, fn() -> Result<VectorFile, GenerateError>);
+
+/// Every vector file the kit ships, in the order the runner checks them.
+pub const ALL: &[Generator] = &[("identity.json", identity::generate)];
+
+/// Builds every file and renders it as the committed bytes.
+///
+/// # Errors
+/// When a generator finds the reference disagreeing with a written case, or a built file breaks
+/// the format's rules.
+pub fn all() -> Result<Vec<(&'static str, String)>, GenerateError> {
+    ALL.iter()
+        .map(|(name, generate)| {
+            let file = generate()?;
+            file.validate().map_err(|e| GenerateError(format!("{name}: {e}")))?;
+            let text = file.to_pretty_json().map_err(|e| GenerateError(format!("{name}: {e}")))?;
+            Ok((*name, text))
+        })
+        .collect()
+}
+
+/// The directory that holds the committed vector files (this crate's own directory).
+#[must_use]
+pub fn default_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
