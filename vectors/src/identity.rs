@@ -98,7 +98,14 @@ fn user_id_cases() -> Vec<Canon> {
     let max = cat(&[b"a", &repeat(b'b', 62), b"c"]);
     let max_upper = cat(&[b"A", &repeat(b'B', 62), b"C"]);
     vec![
-        ok("user-id-plain", "A plain lower-case user ID is already canonical.", &["IDH-006"], &[], "alice", "alice"),
+        ok(
+            "user-id-plain",
+            "A plain lower-case user ID is already canonical.",
+            &["IDH-001", "IDH-006"],
+            &[],
+            "alice",
+            "alice",
+        ),
         ok(
             "user-id-upper",
             "Upper-case ASCII letters are lower-cased.",
@@ -281,7 +288,7 @@ fn user_id_cases() -> Vec<Canon> {
 
 fn phone_cases() -> Vec<Canon> {
     vec![
-        ok("phone-canonical", "Already in E.164 form.", &["IDH-009"], &[], "+15550109999", "+15550109999"),
+        ok("phone-canonical", "Already in E.164 form.", &["IDH-001", "IDH-009"], &[], "+15550109999", "+15550109999"),
         ok(
             "phone-spaces",
             "Spaces between digit groups.",
@@ -522,7 +529,7 @@ fn email_cases() -> Vec<Canon> {
     // A 252-byte domain (63+1+63+1+63+1+60), the longest that fits after "a@" in 254 bytes.
     let domain252 = cat(&[&label63, b".", &label63, b".", &label63, b".", &repeat(b'e', 60)]);
     vec![
-        ok("email-plain", "A plain address.", &["IDH-010"], &[], "alice@example.com", "alice@example.com"),
+        ok("email-plain", "A plain address.", &["IDH-001", "IDH-010"], &[], "alice@example.com", "alice@example.com"),
         ok(
             "email-upper-case",
             "The whole address is lower-cased, local part included.",
@@ -766,7 +773,7 @@ fn device_id_cases() -> Vec<Canon> {
         ok(
             "device-id-raw-uuid",
             "Sixteen raw bytes, as a platform UUID.",
-            &["IDH-013"],
+            &["IDH-001", "IDH-013"],
             &["Opaque"],
             &uuid_bytes,
             &uuid_bytes,
@@ -976,7 +983,7 @@ fn client_hash_group() -> Result<Group, GenerateError> {
         (
             "client-separation-user-id",
             "The bytes 'abc1234' as a user ID.",
-            &["IDH-023"],
+            &["IDH-001", "IDH-023"],
             &["DomainSeparation"],
             k_user,
             b"abc1234".to_vec(),
@@ -987,7 +994,7 @@ fn client_hash_group() -> Result<Group, GenerateError> {
         (
             "client-separation-device-id",
             "The bytes 'abc1234' as a device ID: differs from the user ID hash.",
-            &["IDH-023"],
+            &["IDH-001", "IDH-023"],
             &["DomainSeparation"],
             k_dev,
             b"abc1234".to_vec(),
