@@ -1,0 +1,188 @@
+//! `cinder-conformance`: checks an implementation against Cinder's test vectors, through the
+//! adapter protocol (`conformance/ADAPTER.md`) or against the built-in reference.
+
+use core::time::Duration;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use cinder_conformance::Exit;
+use cinder_conformance::filter::Pattern;
+use cinder_conformance::load::{default_vectors_dir, load_paths};
+use cinder_conformance::report::{human, junit};
+use cinder_conformance::run::{self, Options, selected_paths};
+use cinder_conformance::target::Target;
+use cinder_conformance::target::builtin::Builtin;
+use cinder_conformance::target::command::AdapterCommand;
+use cinder_conformance::target::process::ProcessTarget;
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   every selected case passed
+  1   some case failed, or was unsupported without --allow-unsupported
+  2   adapter broken: it could not be started or restarted, answered hello badly,
+      or the run timeout passed; the cases left were not run
+  3   bad vector file: one could not be read or is not a valid vector file,
+      or the files hold no test case
+  64  usage error: a bad flag or value, a --filter that matches no case,
+      a report file that cannot be written";
+
+/// Checks an implementation of Cinder against the test vectors.
+#[derive(Debug, Parser)]
+#[command(name = "cinder-conformance", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the vectors against the built-in reference, or against an adapter (--adapter).
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Adapter command to check, e.g. "python3 my_adapter.py". Split into words like a shell
+    /// does (quotes and backslashes work; no variables, globs or pipes). Without it, the
+    /// built-in reference implementation is checked.
+    #[arg(long, value_name = "CMD")]
+    adapter: Option<String>,
+
+    /// A vector file, or a directory whose *.json files are all run. Repeatable. Default: the
+    /// repository's vectors/ directory.
+    #[arg(long, value_name = "PATH")]
+    vectors: Vec<PathBuf>,
+
+    /// Also write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+
+    /// Also write the report as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
+    /// Do not fail the run because of unsupported cases.
+    #[arg(long)]
+    allow_unsupported: bool,
+
+    /// Longest wait for one adapter response, in seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    timeout: Duration,
+
+    /// Longest the whole run may take, in seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "1800", value_parser = seconds)]
+    run_timeout: Duration,
+
+    /// Run only cases whose path file/group/id matches GLOB, where * matches any characters.
+    /// Repeatable: a case runs when any pattern matches.
+    #[arg(long = "filter", value_name = "GLOB")]
+    filters: Vec<String>,
+
+    /// Print the selected case paths and run nothing.
+    #[arg(long)]
+    list: bool,
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!("`{text}` is not a positive number of seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` seconds is too long"))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { exit(Exit::Usage) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.command {
+        Command::Run(args) => exit(run_command(&args)),
+    }
+}
+
+fn exit(exit: Exit) -> ExitCode {
+    ExitCode::from(exit.code())
+}
+
+fn fail(exit: Exit, message: &str) -> Exit {
+    eprintln!("cinder-conformance: {message}");
+    exit
+}
+
+fn run_command(args: &RunArgs) -> Exit {
+    let paths = if args.vectors.is_empty() { vec![default_vectors_dir()] } else { args.vectors.clone() };
+    let files = match load_paths(&paths) {
+        Ok(files) => files,
+        Err(error) => return fail(Exit::BadVectors, &format!("bad vector file {error}")),
+    };
+    let filters: Vec<Pattern> = args.filters.iter().map(|f| Pattern::new(f)).collect();
+    let selected = selected_paths(&files, &filters);
+    if selected.is_empty() {
+        if filters.is_empty() {
+            return fail(Exit::BadVectors, "bad vector files: they hold no test cases");
+        }
+        return fail(Exit::Usage, &format!("no test case matches --filter {}", args.filters.join(", --filter ")));
+    }
+    if args.list {
+        let mut out = io::stdout().lock();
+        for path in selected {
+            let _ = writeln!(out, "{path}");
+        }
+        return Exit::Passed;
+    }
+    let mut target: Box<dyn Target> = match &args.adapter {
+        Some(text) => match AdapterCommand::parse(text) {
+            Ok(command) => Box::new(ProcessTarget::new(command)),
+            Err(message) => return fail(Exit::Usage, &message),
+        },
+        None => Box::new(Builtin),
+    };
+    // Open report files before the run, so a bad path costs no run.
+    let mut json_file = match create(args.json.as_deref(), "--json") {
+        Ok(file) => file,
+        Err(message) => return fail(Exit::Usage, &message),
+    };
+    let mut junit_file = match create(args.junit.as_deref(), "--junit") {
+        Ok(file) => file,
+        Err(message) => return fail(Exit::Usage, &message),
+    };
+
+    let options = Options {
+        filters,
+        request_timeout: args.timeout,
+        run_timeout: args.run_timeout,
+        allow_unsupported: args.allow_unsupported,
+    };
+    let report = run::run(&files, target.as_mut(), &options);
+    drop(target);
+
+    let _ = io::stdout().lock().write_all(human::render(&report).as_bytes());
+    if let Some((file, path)) = json_file.as_mut()
+        && let Err(e) = file.write_all(format!("{}\n", report.to_json()).as_bytes())
+    {
+        return fail(Exit::Usage, &format!("cannot write the --json report {}: {e}", path.display()));
+    }
+    if let Some((file, path)) = junit_file.as_mut()
+        && let Err(e) = file.write_all(junit::render(&report).as_bytes())
+    {
+        return fail(Exit::Usage, &format!("cannot write the --junit report {}: {e}", path.display()));
+    }
+    report.exit()
+}
+
+fn create<'p>(path: Option<&'p Path>, flag: &str) -> Result<Option<(File, &'p Path)>, String> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    File::create(path)
+        .map(|file| Some((file, path)))
+        .map_err(|e| format!("cannot write the {flag} report {}: {e}", path.display()))
+}

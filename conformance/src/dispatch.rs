@@ -1,0 +1,168 @@
+//! The reference implementation behind the adapter protocol: [`dispatch`] runs one operation on
+//! JSON arguments and gives the protocol [`Response`].
+//!
+//! This is the one place where protocol operations meet the `cinder` crate. The built-in target
+//! ([`crate::target::builtin`]) calls it in-process; the `cinder-reference-adapter` binary serves it
+//! over stdin/stdout. Each protocol part has its own file beside this one (`dispatch/identity.rs`);
+//! a new part adds its file and its rows to the `OPERATIONS` table.
+
+use serde_json::{Map, Value};
+
+use crate::protocol::{BAD_REQUEST, Response};
+
+mod identity;
+
+/// Result fields of a successful operation.
+type Fields = Map<String, Value>;
+
+/// One operation's implementation.
+type Handler = fn(&Args<'_>) -> Result<Fields, OpError>;
+
+/// Every operation the reference implements, with its handler.
+const OPERATIONS: &[(&str, Handler)] = &[
+    ("identity.canonicalize", identity::canonicalize),
+    ("identity.client_hash", identity::client_hash),
+    ("identity.server_hash", identity::server_hash),
+    ("identity.contact_lookup", identity::contact_lookup),
+    ("identity.verification_code", identity::verification_code),
+];
+
+/// The operations [`dispatch`] implements, in the order of `ADAPTER.md`'s tables: what the
+/// reference adapter lists as its capabilities.
+#[must_use]
+pub fn capabilities() -> Vec<String> {
+    OPERATIONS.iter().map(|(op, _)| (*op).to_owned()).collect()
+}
+
+/// Runs `op` on `args` with the reference implementation.
+///
+/// An operation it does not know is [`Response::Unsupported`]; arguments it cannot read are
+/// [`BAD_REQUEST`]; a rejection by the reference is the spec's error code.
+#[must_use]
+pub fn dispatch(op: &str, args: &Value) -> Response {
+    let Some((_, handler)) = OPERATIONS.iter().find(|(name, _)| *name == op) else {
+        return Response::Unsupported;
+    };
+    let Value::Object(map) = args else {
+        return Response::bad_request("`args` must be a JSON object");
+    };
+    match handler(&Args { map, within: "args" }) {
+        Ok(fields) => Response::Ok(fields),
+        Err(OpError::BadRequest(message)) => Response::error(BAD_REQUEST, message),
+        Err(OpError::Spec { code, detail }) => Response::error(code, detail),
+    }
+}
+
+/// Why an operation gave no result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OpError {
+    /// The arguments cannot be read; becomes [`BAD_REQUEST`].
+    BadRequest(String),
+    /// The reference rejected the input with a spec error code.
+    Spec {
+        /// The spec error code.
+        code: &'static str,
+        /// The reference's description of the problem.
+        detail: String,
+    },
+}
+
+impl From<cinder::identity::IdentityError> for OpError {
+    fn from(error: cinder::identity::IdentityError) -> Self {
+        Self::Spec { code: error.code(), detail: error.to_string() }
+    }
+}
+
+/// A JSON object of arguments, read field by field with errors that name the field.
+#[derive(Clone, Copy, Debug)]
+struct Args<'a> {
+    map: &'a Map<String, Value>,
+    /// Where the object sits in the request, for messages: `args` or `args.entries[3]`.
+    within: &'a str,
+}
+
+impl<'a> Args<'a> {
+    /// Refuses fields other than `names`, so a misspelt argument is reported rather than ignored.
+    fn only(&self, names: &[&str]) -> Result<(), OpError> {
+        match self.map.keys().find(|key| !names.contains(&key.as_str())) {
+            Some(key) => Err(OpError::BadRequest(format!(
+                "{} has an unknown field `{key}` (expected {})",
+                self.within,
+                names.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<&'a Value, OpError> {
+        self.map.get(name).ok_or_else(|| OpError::BadRequest(format!("{} has no `{name}`", self.within)))
+    }
+
+    fn str(&self, name: &str) -> Result<&'a str, OpError> {
+        self.get(name)?.as_str().ok_or_else(|| OpError::BadRequest(format!("{}.{name} must be a string", self.within)))
+    }
+
+    /// A byte string: lowercase hex, two digits a byte.
+    fn hex(&self, name: &str) -> Result<Vec<u8>, OpError> {
+        let text = self.str(name)?;
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(OpError::BadRequest(format!("{}.{name} must be lowercase hex", self.within)));
+        }
+        hex::decode(text).map_err(|e| OpError::BadRequest(format!("{}.{name} is not hex: {e}", self.within)))
+    }
+
+    fn array(&self, name: &str) -> Result<&'a [Value], OpError> {
+        self.get(name)?
+            .as_array()
+            .map(Vec::as_slice)
+            .ok_or_else(|| OpError::BadRequest(format!("{}.{name} must be an array", self.within)))
+    }
+
+    /// A JSON integer that may not fit in `u32`: `Ok(Err(text))` carries the out-of-range
+    /// integer as written, so the operation can report it with its own error code.
+    fn u32_or_out_of_range(&self, name: &str) -> Result<Result<u32, String>, OpError> {
+        let not_integer = || OpError::BadRequest(format!("{}.{name} must be an integer", self.within));
+        let Value::Number(number) = self.get(name)? else {
+            return Err(not_integer());
+        };
+        if let Some(n) = number.as_u64() {
+            return Ok(u32::try_from(n).map_err(|_| n.to_string()));
+        }
+        if let Some(n) = number.as_i64() {
+            return Ok(Err(n.to_string()));
+        }
+        // Integers beyond 64 bits arrive as floats; one with a fraction is not an integer at all.
+        match number.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() > f64::from(u32::MAX) => Ok(Err(number.to_string())),
+            _ => Err(not_integer()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn lists_every_operation_it_dispatches() {
+        for op in capabilities() {
+            assert_ne!(dispatch(&op, &json!({})), Response::Unsupported, "{op}");
+        }
+    }
+
+    #[test]
+    fn unknown_operations_are_unsupported() {
+        assert_eq!(dispatch("envelope.seal", &json!({})), Response::Unsupported);
+        assert_eq!(dispatch("hello", &json!({})), Response::Unsupported);
+    }
+
+    #[test]
+    fn arguments_that_are_not_an_object_are_a_bad_request() {
+        assert!(matches!(
+            dispatch("identity.canonicalize", &json!([1])),
+            Response::Error { code, .. } if code == BAD_REQUEST
+        ));
+    }
+}

@@ -1,0 +1,2 @@
+# Test adapter: never answers, not even hello.
+exec sleep 60
