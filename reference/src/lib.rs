@@ -9,5 +9,8 @@ extern crate std;
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod codec;
+pub mod envelope;
 pub mod identity;
 pub mod primitives;
+pub mod testing;

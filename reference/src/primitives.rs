@@ -52,6 +52,17 @@ impl core::fmt::Display for PrimitiveError {
     }
 }
 
+/// SHA-256 (FIPS 180-4) of the concatenation of `parts`.
+#[must_use]
+pub fn sha256(parts: &[&[u8]]) -> [u8; HASH_LEN] {
+    use sha2::Digest;
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
 /// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
 #[must_use]
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; HASH_LEN] {

@@ -15,7 +15,7 @@ impl core::fmt::Display for GenerateError {
     }
 }
 
-impl std::error::Error for GenerateError {}
+impl core::error::Error for GenerateError {}
 
 /// The fields shared by every test, before its outcome is known.
 #[derive(Clone, Debug)]

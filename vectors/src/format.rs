@@ -99,7 +99,7 @@ impl core::fmt::Display for FormatError {
     }
 }
 
-impl std::error::Error for FormatError {}
+impl core::error::Error for FormatError {}
 
 impl VectorFile {
     /// Parses a vector file and checks the rules JSON Schema cannot express: the test count,

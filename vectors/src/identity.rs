@@ -1,7 +1,7 @@
 //! Known-answer vectors for identity hashing (spec/identity.md): `vectors/identity.json`.
 //!
 //! Parameters: none; every input is written below or derived from a label with
-//! [`filler`](crate::builder::filler).
+//! [`filler`].
 //!
 //! Format: groups per adapter operation (`identity.canonicalize` per kind, `identity.client_hash`,
 //! `identity.server_hash`, `identity.contact_lookup`, `identity.verification_code`).

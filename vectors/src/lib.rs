@@ -1,9 +1,14 @@
 //! `cinder-vectors`: the generator and checker of Cinder's JSON test vectors.
 //!
-//! [`format`] defines the file format every part uses; one module per part builds that part's
+//! [`format`](mod@format) defines the file format every part uses; one module per part builds that part's
 //! file from cases written by hand and the reference implementation, and [`all`] lists them.
 
+// Case tables are written as tuples, one row per test, so that a reader sees every input of a
+// case on one line; naming each tuple type would add a type per table and hide nothing.
+#![allow(clippy::type_complexity)]
+
 pub mod builder;
+pub mod envelope;
 pub mod format;
 pub mod identity;
 
@@ -14,7 +19,7 @@ use format::VectorFile;
 pub type Generator = (&'static str, fn() -> Result<VectorFile, GenerateError>);
 
 /// Every vector file the kit ships, in the order the runner checks them.
-pub const ALL: &[Generator] = &[("identity.json", identity::generate)];
+pub const ALL: &[Generator] = &[("identity.json", identity::generate), ("envelope.json", envelope::generate)];
 
 /// Builds every file and renders it as the committed bytes.
 ///

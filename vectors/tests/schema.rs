@@ -51,7 +51,8 @@ fn every_schema_on_disk_belongs_to_a_vector_file() {
 #[test]
 fn identity_schema_rejects_broken_files() {
     let good = read_json(&vectors_dir().join("identity.json"));
-    let mutations: Vec<(&str, fn(&mut Value))> = vec![
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: Vec<Mutation> = vec![
         ("unknown result", |f| f["testGroups"][0]["tests"][0]["result"] = "maybe".into()),
         ("valid test with an error", |f| f["testGroups"][0]["tests"][0]["error"] = "identity.invalid_phone".into()),
         ("unknown error code", |f| {
