@@ -5,6 +5,9 @@
 
 #[cfg(feature = "std")]
 extern crate std;
+// `#[derive(arbitrary::Arbitrary)]` expands to paths under `std` (a thread-local recursion guard).
+#[cfg(all(feature = "arbitrary", not(feature = "std")))]
+extern crate std;
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -14,3 +17,10 @@ pub mod envelope;
 pub mod identity;
 pub mod primitives;
 pub mod testing;
+
+#[cfg(feature = "arbitrary")]
+pub mod fuzz_input;
+#[cfg(feature = "quickcheck")]
+pub mod quickcheck_gen;
+#[cfg(feature = "proptest")]
+pub mod strategies;
