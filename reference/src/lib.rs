@@ -14,6 +14,8 @@ extern crate alloc;
 
 pub mod codec;
 pub mod envelope;
+#[cfg(feature = "alloc")]
+pub mod expiry;
 pub mod identity;
 pub mod primitives;
 pub mod testing;

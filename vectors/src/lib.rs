@@ -9,6 +9,7 @@
 
 pub mod builder;
 pub mod envelope;
+pub mod expiry;
 pub mod format;
 pub mod identity;
 
@@ -19,7 +20,7 @@ use format::VectorFile;
 pub type Generator = (&'static str, fn() -> Result<VectorFile, GenerateError>);
 
 /// Every vector file the kit ships, in the order the runner checks them.
-pub const ALL: &[Generator] = &[("identity.json", identity::generate), ("envelope.json", envelope::generate)];
+pub const ALL: &[Generator] = &[("identity.json", identity::generate), ("envelope.json", envelope::generate), ("expiry.json", expiry::generate)];
 
 /// Builds every file and renders it as the committed bytes.
 ///

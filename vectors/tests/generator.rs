@@ -57,3 +57,21 @@ fn parse_rejects_unknown_fields_and_non_json() {
     let text = identity_text().replacen("\"part\": ", "\"surprise\": 1, \"part\": ", 1);
     assert!(VectorFile::parse(&text).is_err());
 }
+
+fn counts(file: &VectorFile) -> (usize, usize) {
+    let tests = || file.test_groups.iter().flat_map(|g| &g.tests);
+    let invalid = tests().filter(|t| t.result == cinder_vectors::format::Outcome::Invalid).count();
+    (tests().count() - invalid, invalid)
+}
+
+#[test]
+fn envelope_file_meets_the_issue_counts() {
+    let (valid, invalid) = counts(&cinder_vectors::envelope::generate().expect("generation succeeds"));
+    assert!(valid >= 150 && invalid >= 150, "{valid} valid, {invalid} invalid envelope tests");
+}
+
+#[test]
+fn expiry_file_meets_the_issue_counts() {
+    let file = cinder_vectors::expiry::generate().expect("generation succeeds");
+    assert!(file.number_of_tests >= 200, "only {} expiry scenarios", file.number_of_tests);
+}
