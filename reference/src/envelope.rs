@@ -586,18 +586,22 @@ pub fn seal<R: CryptoRng + ?Sized>(
     out: &mut [u8],
 ) -> Result<usize, EnvelopeError> {
     let sealed_len = sealed_len_checked(header, recipients, content)?;
-    seal_with(header, sealed_len, |sealed| write_sealed_part(content, sealed), recipients, rng, out)
+    seal_with(header, None, sealed_len, |sealed| write_sealed_part(content, sealed), recipients, rng, out)
 }
 
-/// Seals an arbitrary sealed part — bytes that need not follow ENV-031 or ENV-032 — so that
-/// vectors can show what a recipient does with a sender that breaks them (`envelope.invalid_sealed`).
-/// Only the structural bounds of ENV-012 are checked. Never use it to send messages.
+/// Seals an arbitrary sealed part — bytes that need not follow ENV-031 or ENV-032 — and, if
+/// `commitment` is given, writes it instead of the content key's own (breaking ENV-023) while
+/// deriving the slots and the payload consistently from it. Vectors use it to show what a recipient
+/// does with a faulty or malicious sender (`envelope.invalid_sealed`,
+/// `envelope.authentication_failed`). Only the structural bounds of ENV-012 are checked. Never use
+/// it to send messages.
 ///
 /// # Errors
 /// As [`seal`], for the header, recipients, and a sealed part outside 9..=1,081,344 bytes.
 pub fn seal_raw_sealed_part_for_testing_only<R: CryptoRng + ?Sized>(
     header: &Header<'_>,
     sealed_part: &[u8],
+    commitment: Option<&[u8; COMMITMENT_LEN]>,
     recipients: &mut [Recipient<'_>],
     rng: &mut R,
     out: &mut [u8],
@@ -605,6 +609,7 @@ pub fn seal_raw_sealed_part_for_testing_only<R: CryptoRng + ?Sized>(
     Reader::bounded(sealed_part.len(), SEALED_MIN_LEN, SEALED_MAX_LEN, "payload length")?;
     seal_with(
         header,
+        commitment,
         sealed_part.len(),
         |sealed| {
             sealed.copy_from_slice(sealed_part);
@@ -631,6 +636,7 @@ fn sealed_len_checked(
 
 fn seal_with<R: CryptoRng + ?Sized>(
     header: &Header<'_>,
+    commitment_override: Option<&[u8; COMMITMENT_LEN]>,
     sealed_len: usize,
     write_sealed: impl FnOnce(&mut [u8]) -> Result<(), EnvelopeError>,
     recipients: &mut [Recipient<'_>],
@@ -651,7 +657,7 @@ fn seal_with<R: CryptoRng + ?Sized>(
     let mut w = Writer::new(&mut out[..total]);
     header.write(&mut w)?;
     let keys = payload_keys(&content_key, w.written());
-    w.put(&keys.commitment)?;
+    w.put(commitment_override.unwrap_or(&keys.commitment))?;
 
     // The slots, bound to the header and the commitment through t (ENV-022).
     let transcript = primitives::sha256(&[w.written()]);

@@ -144,15 +144,22 @@ impl Seal {
         Ok(out)
     }
 
-    /// Seals arbitrary sealed-part bytes (for `SenderFault` cases).
-    fn run_raw(&self, sealed_part: &[u8]) -> Result<Vec<u8>, GenerateError> {
+    /// Seals arbitrary sealed-part bytes, and optionally a foreign commitment (`SenderFault` cases).
+    fn run_raw(&self, sealed_part: &[u8], commitment: Option<&[u8; 32]>) -> Result<Vec<u8>, GenerateError> {
         let header = self.header();
         let mut list: Vec<Recipient<'_>> =
             self.recipients.iter().map(|(device, wrap_key)| Recipient { device, wrap_key }).collect();
         let mut out = vec![0u8; 4096 + sealed_part.len()];
         let mut rng = ReplayRng::new(&self.content_key);
-        let len = envelope::seal_raw_sealed_part_for_testing_only(&header, sealed_part, &mut list, &mut rng, &mut out)
-            .map_err(|e| GenerateError(format!("raw seal: {e}")))?;
+        let len = envelope::seal_raw_sealed_part_for_testing_only(
+            &header,
+            sealed_part,
+            commitment,
+            &mut list,
+            &mut rng,
+            &mut out,
+        )
+        .map_err(|e| GenerateError(format!("raw seal: {e}")))?;
         out.truncate(len);
         Ok(out)
     }
@@ -903,6 +910,22 @@ fn decode_invalid_group() -> Result<Group, GenerateError> {
                 reordered(&s1, &s3, &s3),
                 "envelope.duplicate_recipient",
             ));
+            // "bob-phone" before "bob": a prefix must sort first (ENV-014).
+            let pair = Seal { recipients: recipients(&["bob", "bob-phone"]), ..base() };
+            let pair_env = pair.run().map_err(|e| GenerateError(e.to_string()))?;
+            let pl = layout(&pair_env)?;
+            let mut swapped = pair_env[..pl.first_slot].to_vec();
+            swapped.extend_from_slice(&pair_env[pl.second_slot..pl.payload_len]);
+            swapped.extend_from_slice(&pair_env[pl.first_slot..pl.second_slot]);
+            swapped.extend_from_slice(&pair_env[pl.payload_len..]);
+            cases.push((
+                "base-recipient-after-its-extension".into(),
+                "Recipient 'bob-phone' before 'bob': a prefix sorts first.".into(),
+                &["ENV-014"],
+                &[],
+                swapped,
+                "envelope.recipients_not_sorted",
+            ));
             cases.push(("base-conversation-length-plus-one".into(), "Conversation length one too large: the sender length is read from the sender ID's first byte, 'a' = 97 > 64.".into(), &["ENV-012"], &["LengthShift"], with(&env, |e| e[l.conv_len] += 1), "envelope.length_out_of_range"));
         }
     }
@@ -1149,7 +1172,7 @@ fn open_invalid_group() -> Result<Group, GenerateError> {
         ("content-length-max-u32", "The content length is 2^32 - 1.", &unpadded, sealed(0, 1, u32::MAX, &body, &[])),
     ];
     for (what, comment, seal, part) in faults {
-        let bytes = seal.run_raw(&part)?;
+        let bytes = seal.run_raw(&part, None)?;
         rows.push((
             format!("sender-fault-{what}"),
             comment.into(),
@@ -1161,6 +1184,37 @@ fn open_invalid_group() -> Result<Group, GenerateError> {
             "envelope.invalid_sealed",
         ));
     }
+    // A sender that writes a commitment other than its content key's, with slots and payload
+    // derived consistently from that commitment: only the check of ENV-023 (step 4) catches it.
+    let good_part = sealed(0, 1, 12, &body, &[]);
+    rows.push((
+        "sender-fault-commitment-not-of-content-key".into(),
+        "The commitment is 32 zero bytes; slots and payload are consistent with it. Only the commitment check fails."
+            .into(),
+        &["ENV-023", "ENV-030", "ENV-033"],
+        &["SenderFault"],
+        unpadded.run_raw(&good_part, Some(&[0; 32]))?,
+        me.clone(),
+        my_key,
+        auth,
+    ));
+    // A correctly padded body of 1 MiB + 1 byte: its sealed part is exactly the largest allowed
+    // (1,081,344 bytes), so only the content limit of ENV-032 rejects it.
+    let big_body = filler("body max", MAX_CONTENT_LEN + 1);
+    let big_len = u32::try_from(big_body.len()).map_err(|e| GenerateError(e.to_string()))?;
+    let big_part = sealed(0, 1, big_len, &big_body, &vec![0; SEALED_MAX_LEN - 9 - big_body.len()]);
+    let single = Seal { recipients: recipients(&["bob-phone"]), ..b.clone() };
+    rows.push((
+        "sender-fault-content-over-1mib".into(),
+        "A correctly padded 1,048,577-byte body: the sealed part fits ENV-012, the content limit of ENV-032 does not."
+            .into(),
+        &["ENV-032"],
+        &["SenderFault", "Large", "PastBoundary"],
+        single.run_raw(&big_part, None)?,
+        me.clone(),
+        my_key,
+        "envelope.invalid_sealed",
+    ));
     for (id, comment, requirements, flags, bytes, device, key, code) in &rows {
         let id = format!("open-{id}");
         let case = Case { id: &id, comment, requirements, flags };
