@@ -24,9 +24,9 @@ silently; a mismatch at a step that relied on one of them says so):
 - `forget_at = clock + 31,536,300` saturates at 2^64 - 1 like the sums of EXP-013.
 - `forget_at` is fixed by the first recall (absent -> recall_noted); later recalls from other devices
   are added to the set without moving it (EXP-032: "remembering `by` until forget_at").
-- A recall accepted in `recall_noted` outputs `recall_noted`, whether `by` is new or already noted
-  (the table's cell "add `by`" names no output; EXP-032 speaks only of "other devices"). The
-  vectors read a repeat by an already-noted device as "no output"; that is reported, not followed.
+- A recall in `recall_noted` from a new device adds it with output `recall_noted`; one from a device
+  already noted changes nothing and has no output (EXP-032, settled in spec 1.0.0 after this model
+  first read the table's cell "add `by`" as always reporting `recall_noted`).
 - `receive` in `absent`/`recall_noted` checks EXP-050 first, then EXP-032, then EXP-010 (EXP-010:
   "after EXP-050 and EXP-032"); in `unread`, `read` and `destroyed` the phase decides
   (`expiry.duplicate` / `expiry.destroyed`) and the message's bounds are not looked at.
@@ -76,10 +76,6 @@ RECALL_NOTES_MAX = 4  # EXP-032
 LIVE = ("unread", "read")
 
 # Readings of points the chapter leaves open that a vector step can depend on (see the docstring).
-READING_REPEAT_RECALL = (
-    "a recall in recall_noted by an already-noted device is accepted and outputs recall_noted, "
-    "as a new device's does (EXP-003 table: 'add `by`' names no output)"
-)
 
 E_INVALID_MESSAGE = "expiry.invalid_message"
 E_INVALID_CAP = "expiry.invalid_cap"
@@ -422,9 +418,8 @@ class Machine:
                 if len(self.notes) >= limit and "no_recall_limit" not in m:
                     raise ExpiryError(E_RECALL_LIMIT)
                 self.notes.append(by)
-            else:
-                self.reading = READING_REPEAT_RECALL
-            return [{"output": "recall_noted"}]
+                return [{"output": "recall_noted"}]
+            return []  # EXP-032: a device already noted changes nothing, no output
         if ph in LIVE:
             if by == self.sender or "stranger_recall_live" in m:
                 return [self._destroy("recalled")]
@@ -642,7 +637,7 @@ SELF_TESTS = [
      [ev(T0, "recall", by=b"d1".hex()), ev(T0, "recall", by=b"d2".hex()), ev(T0, "recall", by=b"d3".hex()),
       ev(T0, "recall", by=b"d4".hex()), ev(T0, "recall", by=ALICE), ev(T0, "recall", by=b"d4".hex()), rx(T0 + 1)],
      [S("recall_noted", outputs=[NOTED])] * 4
-     + [S("recall_noted", error=E_RECALL_LIMIT), S("recall_noted", outputs=[NOTED]),
+     + [S("recall_noted", error=E_RECALL_LIMIT), S("recall_noted"),
         S("unread", T0 + 61, outputs=[stored(T0 + 61)])]),
     ("recall note forgotten at forget_at, not before", None,
      [ev(T0, "recall", by=ALICE), ev(T0 + 31_536_299, "tick"), ev(T0 + 31_536_300, "tick"),

@@ -646,6 +646,23 @@ fn recall_scenarios() -> Vec<Scenario> {
             .step(T0, Ev::Recall(SENDER.to_vec()))
             .step(T0 + memory, recv(T0 + memory, 60, 0))
             .expect(json!({ "phase": "unread", "outputs": [{ "output": "recall_forgotten" }, { "output": "stored", "deadline": T0 + memory + 60, "skewed": false }] })),
+        sc("recall-bad-by-before-arrival", "Recalls naming no device, or a 65-byte one, are refused even with nothing here.", &["EXP-030"], &["RefusedStep"])
+            .step(T0, Ev::Recall(Vec::new()))
+            .expect(json!({ "error": "expiry.not_sender", "phase": "absent", "outputs": [] }))
+            .step(T0, Ev::Recall(vec![b'x'; 65]))
+            .expect(json!({ "error": "expiry.not_sender", "phase": "absent", "outputs": [] })),
+        sc("recall-bad-by-after-device-removed", "After device removal (sender unknown) a recall naming no device is still refused.", &["EXP-030", "EXP-031"], &["RefusedStep"])
+            .step(T0, Ev::Removed)
+            .step(T0 + 1, Ev::Recall(Vec::new()))
+            .expect(json!({ "error": "expiry.not_sender", "reason": "device_removed" }))
+            .step(T0 + 2, Ev::Recall(SENDER.to_vec()))
+            .expect(json!({ "error": null, "outputs": [] })),
+        sc("recall-note-not-moved-by-later-recall", "A second device's recall 1000 s later does not move forget_at.", &["EXP-032"], &["At"])
+            .step(T0, Ev::Recall(STRANGER.to_vec()))
+            .step(T0 + 1000, Ev::Recall(SENDER.to_vec()))
+            .expect(json!({ "outputs": [{ "output": "recall_noted" }] }))
+            .step(T0 + memory, Ev::Tick)
+            .expect(json!({ "phase": "absent", "outputs": [{ "output": "recall_forgotten" }] })),
         sc("reset-forgets-recall-note", "A password reset forgets a recall note.", &["EXP-040"], &[])
             .step(T0, Ev::Recall(SENDER.to_vec()))
             .step(T0 + 1, Ev::Reset)
