@@ -18,6 +18,8 @@ pub mod envelope;
 pub mod expiry;
 pub mod identity;
 pub mod primitives;
+#[cfg(feature = "alloc")]
+pub mod retention;
 pub mod testing;
 
 #[cfg(feature = "arbitrary")]
