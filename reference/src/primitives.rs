@@ -1,7 +1,7 @@
 //! The raw primitives every protocol part is built from, behind one small interface.
 //!
 //! Cinder's algorithms are fixed (spec/README.md, "Algorithms"): HMAC-SHA256, HKDF-SHA256,
-//! PBKDF2-HMAC-SHA256 (one 32-byte block), X25519 and ChaCha20-Poly1305. Protocol modules call
+//! PBKDF2-HMAC-SHA256 (one 32-byte block), X25519, ChaCha20-Poly1305 and Ed25519. Protocol modules call
 //! these functions and nothing below them, so that the Wycheproof suite run over this module
 //! (`reference/tests/wycheproof.rs`) covers every primitive the protocol uses.
 //!
@@ -29,6 +29,10 @@ pub const AEAD_NONCE_LEN: usize = 12;
 pub const AEAD_TAG_LEN: usize = 16;
 /// X25519 scalar, point and shared-secret length in bytes.
 pub const X25519_LEN: usize = 32;
+/// Ed25519 secret seed and public key length in bytes (RFC 8032).
+pub const ED25519_KEY_LEN: usize = 32;
+/// Ed25519 signature length in bytes.
+pub const ED25519_SIGNATURE_LEN: usize = 64;
 
 /// A primitive refused its inputs. Not a spec error code: callers map it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +44,8 @@ pub enum PrimitiveError {
     ZeroSharedSecret,
     /// The AEAD tag did not verify.
     AuthenticationFailed,
+    /// The Ed25519 signature did not verify (strictly, see [`ed25519_verify`]).
+    InvalidSignature,
 }
 
 impl core::fmt::Display for PrimitiveError {
@@ -48,6 +54,7 @@ impl core::fmt::Display for PrimitiveError {
             Self::OutputTooLong => "HKDF output longer than 255 blocks",
             Self::ZeroSharedSecret => "X25519 produced the all-zero shared secret",
             Self::AuthenticationFailed => "AEAD authentication failed",
+            Self::InvalidSignature => "Ed25519 signature did not verify",
         })
     }
 }
@@ -236,4 +243,34 @@ pub fn aead_open(
         buffer.zeroize();
         PrimitiveError::AuthenticationFailed
     })
+}
+
+/// The Ed25519 public key (RFC 8032 section 5.1.5) of the 32-byte secret `seed`.
+#[must_use]
+pub fn ed25519_public(seed: &[u8; ED25519_KEY_LEN]) -> [u8; ED25519_KEY_LEN] {
+    ed25519_dalek::SigningKey::from_bytes(seed).verifying_key().to_bytes()
+}
+
+/// The Ed25519 signature (RFC 8032 section 5.1.6) of `msg` under the secret `seed`. Deterministic:
+/// no randomness is involved.
+#[must_use]
+pub fn ed25519_sign(seed: &[u8; ED25519_KEY_LEN], msg: &[u8]) -> [u8; ED25519_SIGNATURE_LEN] {
+    use ed25519_dalek::Signer;
+    ed25519_dalek::SigningKey::from_bytes(seed).sign(msg).to_bytes()
+}
+
+/// Verifies an Ed25519 signature strictly: RFC 8032 section 5.1.7 without the cofactor, with `S`
+/// below the group order and neither the public key nor `R` of small order.
+///
+/// # Errors
+/// [`PrimitiveError::InvalidSignature`] for a public key that is not a curve point, or any failed
+/// check; one error for every cause.
+pub fn ed25519_verify(
+    public: &[u8; ED25519_KEY_LEN],
+    msg: &[u8],
+    signature: &[u8; ED25519_SIGNATURE_LEN],
+) -> Result<(), PrimitiveError> {
+    let key = ed25519_dalek::VerifyingKey::from_bytes(public).map_err(|_| PrimitiveError::InvalidSignature)?;
+    key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(signature))
+        .map_err(|_| PrimitiveError::InvalidSignature)
 }
