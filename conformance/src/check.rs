@@ -5,6 +5,7 @@
 //! `error` with the expected code (the message is never compared). `unsupported` is neither.
 
 use cinder_vectors::format::{Outcome, TestCase};
+use serde_json::{Map, Value};
 
 use crate::load::expected_fields;
 use crate::protocol::Response;
@@ -30,19 +31,10 @@ pub fn check(test: &TestCase, response: &Response) -> Verdict {
             let Some(expected) = expected_fields(test) else {
                 return Verdict::Failed("the test has no `expected` object".into());
             };
-            let mut problems = Vec::new();
-            for (key, want) in expected {
-                match got.get(key) {
-                    None => problems.push(format!("field `{key}` is missing")),
-                    Some(have) if have != want => problems.push(format!(
-                        "field `{key}` differs: expected {}, got {}",
-                        json_excerpt(want, 200),
-                        json_excerpt(have, 200)
-                    )),
-                    Some(_) => {}
-                }
+            match differences(expected, got) {
+                None => Verdict::Passed,
+                Some(problems) => Verdict::Failed(problems),
             }
-            if problems.is_empty() { Verdict::Passed } else { Verdict::Failed(problems.join("; ")) }
         }
         (Outcome::Valid, Response::Error { code, .. }) => {
             Verdict::Failed(format!("expected success, the adapter answered error {}", excerpt(code.as_bytes(), 100)))
@@ -62,6 +54,26 @@ pub fn check(test: &TestCase, response: &Response) -> Verdict {
     }
 }
 
+/// How `got` differs from `expected` (`ADAPTER.md`, "Checking"): every key of `expected` must be
+/// in `got` with an equal JSON value; extra keys in `got` are allowed. `None` when nothing
+/// differs, otherwise each difference in a sentence.
+#[must_use]
+pub fn differences(expected: &Map<String, Value>, got: &Map<String, Value>) -> Option<String> {
+    let mut problems = Vec::new();
+    for (key, want) in expected {
+        match got.get(key) {
+            None => problems.push(format!("field `{key}` is missing")),
+            Some(have) if have != want => problems.push(format!(
+                "field `{key}` differs: expected {}, got {}",
+                json_excerpt(want, 200),
+                json_excerpt(have, 200)
+            )),
+            Some(_) => {}
+        }
+    }
+    if problems.is_empty() { None } else { Some(problems.join("; ")) }
+}
+
 /// What a test expects, in the words of [`Response::describe`].
 #[must_use]
 pub fn describe_expected(test: &TestCase) -> String {
@@ -76,7 +88,7 @@ pub fn describe_expected(test: &TestCase) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
 

@@ -3,13 +3,15 @@
 //!
 //! This is the one place where protocol operations meet the `cinder` crate. The built-in target
 //! ([`crate::target::builtin`]) calls it in-process; the `cinder-reference-adapter` binary serves it
-//! over stdin/stdout. Each protocol part has its own file beside this one (`dispatch/identity.rs`);
-//! a new part adds its file and its rows to the `OPERATIONS` table.
+//! over stdin/stdout. Each protocol part has its own file beside this one (`dispatch/identity.rs`,
+//! `dispatch/envelope.rs`); a new part adds its file and its rows to the `OPERATIONS` table.
 
 use serde_json::{Map, Value};
 
-use crate::protocol::{BAD_REQUEST, Response};
+use crate::lowerhex;
+use crate::protocol::{BAD_REQUEST, INTERNAL_ERROR, Response};
 
+mod envelope;
 mod identity;
 
 /// Result fields of a successful operation.
@@ -25,6 +27,9 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("identity.server_hash", identity::server_hash),
     ("identity.contact_lookup", identity::contact_lookup),
     ("identity.verification_code", identity::verification_code),
+    ("envelope.seal", envelope::seal),
+    ("envelope.open", envelope::open),
+    ("envelope.decode", envelope::decode),
 ];
 
 /// The operations [`dispatch`] implements, in the order of `ADAPTER.md`'s tables: what the
@@ -49,6 +54,7 @@ pub fn dispatch(op: &str, args: &Value) -> Response {
     match handler(&Args { map, within: "args" }) {
         Ok(fields) => Response::Ok(fields),
         Err(OpError::BadRequest(message)) => Response::error(BAD_REQUEST, message),
+        Err(OpError::Internal(message)) => Response::error(INTERNAL_ERROR, message),
         Err(OpError::Spec { code, detail }) => Response::error(code, detail),
     }
 }
@@ -58,6 +64,9 @@ pub fn dispatch(op: &str, args: &Value) -> Response {
 enum OpError {
     /// The arguments cannot be read; becomes [`BAD_REQUEST`].
     BadRequest(String),
+    /// The adapter itself failed (no randomness from the operating system); becomes
+    /// [`INTERNAL_ERROR`].
+    Internal(String),
     /// The reference rejected the input with a spec error code.
     Spec {
         /// The spec error code.
@@ -69,6 +78,12 @@ enum OpError {
 
 impl From<cinder::identity::IdentityError> for OpError {
     fn from(error: cinder::identity::IdentityError) -> Self {
+        Self::Spec { code: error.code(), detail: error.to_string() }
+    }
+}
+
+impl From<cinder::envelope::EnvelopeError> for OpError {
+    fn from(error: cinder::envelope::EnvelopeError) -> Self {
         Self::Spec { code: error.code(), detail: error.to_string() }
     }
 }
@@ -105,10 +120,38 @@ impl<'a> Args<'a> {
     /// A byte string: lowercase hex, two digits a byte.
     fn hex(&self, name: &str) -> Result<Vec<u8>, OpError> {
         let text = self.str(name)?;
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(OpError::BadRequest(format!("{}.{name} must be lowercase hex", self.within)));
-        }
-        hex::decode(text).map_err(|e| OpError::BadRequest(format!("{}.{name} is not hex: {e}", self.within)))
+        lowerhex::decode(text)
+            .map_err(|e| OpError::BadRequest(format!("{}.{name} must be lowercase hex, but {e}", self.within)))
+    }
+
+    /// A byte string of exactly `N` bytes.
+    fn hex_array<const N: usize>(&self, name: &str) -> Result<[u8; N], OpError> {
+        let bytes = self.hex(name)?;
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| OpError::BadRequest(format!("{}.{name} must be {N} bytes, not {}", self.within, bytes.len())))
+    }
+
+    fn boolean(&self, name: &str) -> Result<bool, OpError> {
+        self.get(name)?
+            .as_bool()
+            .ok_or_else(|| OpError::BadRequest(format!("{}.{name} must be true or false", self.within)))
+    }
+
+    /// A JSON integer that fits in the unsigned type `T` (`u8` to `u64`). Integers up to
+    /// 2^64 - 1 are read exactly, never through a float; anything else — a fraction, a string, a
+    /// negative or larger number — is a bad request naming the range.
+    fn uint<T: TryFrom<u64>>(&self, name: &str) -> Result<T, OpError> {
+        let value = match self.get(name)? {
+            Value::Number(number) => number.as_u64().and_then(|n| T::try_from(n).ok()),
+            _ => None,
+        };
+        value.ok_or_else(|| {
+            let bits = 8 * size_of::<T>();
+            let max = u64::MAX >> (64_usize.saturating_sub(bits));
+            OpError::BadRequest(format!("{}.{name} must be an integer from 0 to {max} ({bits} bits)", self.within))
+        })
     }
 
     fn array(&self, name: &str) -> Result<&'a [Value], OpError> {
@@ -154,7 +197,7 @@ mod tests {
 
     #[test]
     fn unknown_operations_are_unsupported() {
-        assert_eq!(dispatch("envelope.seal", &json!({})), Response::Unsupported);
+        assert_eq!(dispatch("session.initiate", &json!({})), Response::Unsupported);
         assert_eq!(dispatch("hello", &json!({})), Response::Unsupported);
     }
 

@@ -3,10 +3,12 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod crosscheck;
 pub mod dispatch;
 pub mod filter;
 mod lines;
 pub mod load;
+mod lowerhex;
 pub mod protocol;
 pub mod report;
 pub mod run;

@@ -124,11 +124,14 @@ pub fn load_file(path: &Path) -> Result<LoadedFile, LoadError> {
     Ok(LoadedFile { name, path: path.to_path_buf(), vectors })
 }
 
-/// What the runner needs beyond [`VectorFile::parse`]: an operation name, and objects where the
-/// protocol sends or compares objects.
+/// What the runner needs beyond [`VectorFile::parse`]: an operation name, a group name that is not
+/// the cross checks', and objects where the protocol sends or compares objects.
 fn check_group(group: &TestGroup) -> Result<(), String> {
     if group.op.is_empty() || group.op == crate::protocol::HELLO_OP {
         return Err(format!("group {:?} has no usable `op` ({:?})", group.group, group.op));
+    }
+    if group.group == crate::crosscheck::GROUP {
+        return Err(format!("the group name {:?} is reserved for the runner's cross checks", group.group));
     }
     for test in &group.tests {
         let place = || format!("test {:?} in group {:?}", test.id, group.group);

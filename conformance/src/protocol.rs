@@ -4,6 +4,7 @@
 //! Both sides live here: the runner builds requests and parses responses; the reference adapter
 //! ([`crate::serve`]) parses requests and builds responses.
 
+use cinder::envelope;
 use serde_json::{Map, Value, json};
 
 use crate::text::excerpt;
@@ -14,12 +15,35 @@ pub const PROTOCOL_VERSION: u64 = 1;
 pub const HELLO_OP: &str = "hello";
 /// Error code for a request the adapter cannot read: a missing field, bad hex, an unknown kind.
 pub const BAD_REQUEST: &str = "adapter.bad_request";
+/// Error code for a request the adapter could not carry out for a reason of its own, such as no
+/// randomness from the operating system. Like [`BAD_REQUEST`], it never matches a vector.
+pub const INTERNAL_ERROR: &str = "adapter.internal_error";
 /// Error code the reference adapter answers a `hello` of another protocol version with.
 pub const UNSUPPORTED_PROTOCOL: &str = "adapter.unsupported_protocol";
+/// The largest envelope spec/envelope.md allows, in bytes: a 161-byte header, the 32-byte
+/// commitment, 1,000 slots of 113 bytes after a 2-byte count, and the largest payload (a 4-byte
+/// length, the 1,081,344-byte padded sealed part of a 1 MiB body, a 16-byte tag). As hex, it is
+/// the longest byte string any request or answer of the protocol carries today.
+pub const MAX_ENVELOPE_LEN: usize = envelope::MAX_HEADER_LEN
+    + envelope::COMMITMENT_LEN
+    + 2
+    + envelope::MAX_RECIPIENTS * (1 + envelope::ID_MAX_LEN + envelope::WRAPPED_LEN)
+    + 4
+    + envelope::SEALED_MAX_LEN
+    + cinder::primitives::AEAD_TAG_LEN;
 /// Longest response line the runner reads, without its newline; a longer one is garbage.
-pub const MAX_RESPONSE_LINE: usize = 1 << 20;
-/// Longest request line the reference adapter reads, without its newline.
-pub const MAX_REQUEST_LINE: usize = 16 << 20;
+///
+/// The longest answer the protocol can call for today is an `envelope.seal` of the largest
+/// envelope, [`MAX_ENVELOPE_LEN`] bytes as hex (about 2.4 MB). 64 MiB is more than 25 times
+/// that, room for later chapters; an adapter that floods its stdout still costs the runner at
+/// most this much memory before it is cut off and killed.
+pub const MAX_RESPONSE_LINE: usize = 64 << 20;
+/// Longest request line the reference adapter reads, without its newline: the same bound as
+/// for answers (the longest request the vectors hold, an `envelope.open` of a 1 MiB body, is
+/// about 2.2 MB).
+pub const MAX_REQUEST_LINE: usize = 64 << 20;
+// Both bounds hold the largest envelope, as hex, more than 25 times over.
+const _: () = assert!(MAX_RESPONSE_LINE > 25 * 2 * MAX_ENVELOPE_LEN && MAX_REQUEST_LINE > 25 * 2 * MAX_ENVELOPE_LEN);
 /// How much of a bad line a message quotes.
 const QUOTE_CHARS: usize = 200;
 
@@ -302,6 +326,12 @@ pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_envelope_is_what_the_spec_adds_up_to() {
+        // 161 + 32 + 2 + 1000 * 113 + 4 + 1,081,344 + 16, added up by hand from spec/envelope.md.
+        assert_eq!(MAX_ENVELOPE_LEN, 1_194_559);
+    }
 
     #[test]
     fn reads_each_kind_of_response() {

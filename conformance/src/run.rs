@@ -4,16 +4,21 @@
 //! be started (the first time, and again after a fault that stopped it) and must list the case's
 //! operation among its capabilities; otherwise the case is unsupported without being sent. When
 //! the target cannot be started, or the run timeout passes, every remaining case is not run.
+//!
+//! After the vector cases of the first file of each part come that part's cross checks
+//! ([`crate::crosscheck`]), as one more group of the file; a cross check may send several
+//! requests, and a fault in any of them ends it as a fault ends a vector case.
 
 use core::time::Duration;
 use std::time::Instant;
 
-use cinder_vectors::format::{TestCase, TestGroup};
+use cinder_vectors::format::TestCase;
 
 use crate::check::{Verdict, check, describe_expected};
+use crate::crosscheck::{self, Caller, CheckVerdict, CrossCheck, NoAnswer};
 use crate::filter::{Pattern, selected};
 use crate::load::{LoadedFile, case_path};
-use crate::protocol::Hello;
+use crate::protocol::{Hello, Response};
 use crate::report::{CaseReport, Detail, FileReport, GroupReport, RunReport, Status, Stop, StopKind};
 use crate::target::{FaultKind, Limits, Target};
 
@@ -46,52 +51,115 @@ impl Default for Options {
     }
 }
 
-/// The paths (`file/group/id`) of the cases `filters` select, in run order.
+/// The paths (`file/group/id`) of the cases `filters` select, in run order: every vector case,
+/// and the cross checks of each part after its first file ([`crate::crosscheck`]).
 #[must_use]
 pub fn selected_paths(files: &[LoadedFile], filters: &[Pattern]) -> Vec<String> {
-    let mut paths = Vec::new();
-    for file in files {
-        for group in &file.vectors.test_groups {
-            for test in &group.tests {
-                let path = case_path(file, group, test);
-                if selected(filters, &path) {
-                    paths.push(path);
-                }
-            }
-        }
-    }
-    paths
+    plan(files, filters)
+        .iter()
+        .flat_map(|file| &file.groups)
+        .flat_map(|group| &group.cases)
+        .map(|case| case.path.clone())
+        .collect()
 }
 
-/// Runs the selected cases of `files` against `target`.
+/// A selected case, ready to run.
+#[derive(Debug)]
+struct Planned<'f> {
+    /// `file/group/id`.
+    path: String,
+    what: Case<'f>,
+}
+
+#[derive(Debug)]
+enum Case<'f> {
+    Vector { op: &'f str, test: &'f TestCase },
+    Cross(CrossCheck),
+}
+
+#[derive(Debug)]
+struct PlannedGroup<'f> {
+    name: String,
+    op: String,
+    cases: Vec<Planned<'f>>,
+}
+
+#[derive(Debug)]
+struct PlannedFile<'f> {
+    file: &'f LoadedFile,
+    groups: Vec<PlannedGroup<'f>>,
+}
+
+/// The selected cases of `files`, by file and group; files and groups with none are left out.
+fn plan<'f>(files: &'f [LoadedFile], filters: &[Pattern]) -> Vec<PlannedFile<'f>> {
+    let mut parts_seen: Vec<&str> = Vec::new();
+    let mut planned = Vec::new();
+    for file in files {
+        let mut groups = Vec::new();
+        for group in &file.vectors.test_groups {
+            let cases: Vec<Planned<'f>> = group
+                .tests
+                .iter()
+                .map(|test| Planned { path: case_path(file, group, test), what: Case::Vector { op: &group.op, test } })
+                .filter(|case| selected(filters, &case.path))
+                .collect();
+            if !cases.is_empty() {
+                groups.push(PlannedGroup { name: group.group.clone(), op: group.op.clone(), cases });
+            }
+        }
+        let part = file.vectors.part.as_str();
+        if !parts_seen.contains(&part) {
+            parts_seen.push(part);
+            let checks = crosscheck::for_part(part);
+            let mut ops: Vec<String> = Vec::new();
+            for op in checks.iter().flat_map(|check| &check.ops) {
+                if !ops.contains(op) {
+                    ops.push(op.clone());
+                }
+            }
+            let cases: Vec<Planned<'f>> = checks
+                .into_iter()
+                .map(|check| Planned {
+                    path: format!("{}/{}/{}", file.name, crosscheck::GROUP, check.id),
+                    what: Case::Cross(check),
+                })
+                .filter(|case| selected(filters, &case.path))
+                .collect();
+            if !cases.is_empty() {
+                groups.push(PlannedGroup { name: crosscheck::GROUP.into(), op: ops.join(", "), cases });
+            }
+        }
+        if !groups.is_empty() {
+            planned.push(PlannedFile { file, groups });
+        }
+    }
+    planned
+}
+
+/// Runs the selected cases of `files` against `target`: the vector cases, and the cross checks
+/// of each part after its first file.
 pub fn run(files: &[LoadedFile], target: &mut dyn Target, options: &Options) -> RunReport {
     let started = Instant::now();
     let limits = Limits { request_timeout: options.request_timeout, run_deadline: started + options.run_timeout };
     let mut runner =
         Runner { target, limits, run_timeout: options.run_timeout, session: None, adapter: None, stopped: None };
     let mut reports = Vec::new();
-    for file in files {
-        let mut groups = Vec::new();
-        for group in &file.vectors.test_groups {
-            let mut cases = Vec::new();
-            for test in &group.tests {
-                let path = case_path(file, group, test);
-                if selected(&options.filters, &path) {
-                    cases.push(runner.case(group, test, path));
-                }
-            }
-            if !cases.is_empty() {
-                groups.push(GroupReport { group: group.group.clone(), op: group.op.clone(), cases });
-            }
-        }
-        if !groups.is_empty() {
-            reports.push(FileReport {
-                name: file.name.clone(),
-                path: file.path.display().to_string(),
-                part: file.vectors.part.clone(),
-                groups,
-            });
-        }
+    for planned in plan(files, &options.filters) {
+        let groups = planned
+            .groups
+            .into_iter()
+            .map(|group| GroupReport {
+                group: group.name,
+                op: group.op,
+                cases: group.cases.into_iter().map(|case| runner.case(case)).collect(),
+            })
+            .collect();
+        reports.push(FileReport {
+            name: planned.file.name.clone(),
+            path: planned.file.path.display().to_string(),
+            part: planned.file.vectors.part.clone(),
+            groups,
+        });
     }
     let warnings = runner.target.finish();
     RunReport {
@@ -115,17 +183,47 @@ struct Runner<'t> {
     stopped: Option<Stop>,
 }
 
+/// A case that ended without a verdict on an answer: not run, unsupported, or no usable answer.
+#[derive(Debug)]
+struct Ended {
+    status: Status,
+    message: String,
+    stderr: Option<String>,
+}
+
+impl Ended {
+    fn detail(self, expected: String) -> Option<Detail> {
+        Some(Detail { message: self.message, expected, got: None, stderr: self.stderr })
+    }
+}
+
 impl Runner<'_> {
-    fn case(&mut self, group: &TestGroup, test: &TestCase, path: String) -> CaseReport {
-        let (status, detail) = self.outcome(group, test);
-        CaseReport {
-            id: test.id.clone(),
-            path,
-            status,
-            comment: test.comment.clone(),
-            requirements: test.requirements.clone(),
-            args: test.args.clone(),
-            detail,
+    fn case(&mut self, case: Planned<'_>) -> CaseReport {
+        match case.what {
+            Case::Vector { op, test } => {
+                let (status, detail) = self.vector_outcome(op, test);
+                CaseReport {
+                    id: test.id.clone(),
+                    path: case.path,
+                    status,
+                    comment: test.comment.clone(),
+                    requirements: test.requirements.clone(),
+                    args: test.args.clone(),
+                    detail,
+                }
+            }
+            Case::Cross(check) => {
+                let (status, args, detail) = self.cross_outcome(&check);
+                CaseReport {
+                    id: check.id,
+                    path: case.path,
+                    status,
+                    comment: check.comment,
+                    requirements: check.requirements,
+                    args,
+                    detail,
+                }
+            }
         }
     }
 
@@ -140,21 +238,18 @@ impl Runner<'_> {
         format!("the run timeout of {} s was reached", self.run_timeout.as_secs_f64())
     }
 
-    fn outcome(&mut self, group: &TestGroup, test: &TestCase) -> (Status, Option<Detail>) {
-        let expected = describe_expected(test);
-        let detail = |message: String, got: Option<String>, stderr: Option<String>| {
-            Some(Detail { message, expected: expected.clone(), got, stderr })
-        };
+    /// Makes sure the target runs (starting it when needed) and lists every one of `ops`.
+    fn ready(&mut self, ops: &[&str]) -> Result<(), Ended> {
+        let not_run = |why: &str| Ended { status: Status::NotRun, message: why.into(), stderr: None };
         if self.stopped.is_none() && Instant::now() >= self.limits.run_deadline {
             let message = self.run_timeout_message();
             self.stop(StopKind::RunTimeout, message, None);
         }
         if let Some(stop) = &self.stopped {
-            let why = match stop.kind {
+            return Err(not_run(match stop.kind {
                 StopKind::AdapterBroken => "not run: adapter broken",
                 StopKind::RunTimeout => "not run: run timeout",
-            };
-            return (Status::NotRun, detail(why.into(), None, None));
+            }));
         }
         if self.session.is_none() {
             match self.target.start(&self.limits) {
@@ -170,37 +265,90 @@ impl Runner<'_> {
                         (StopKind::AdapterBroken, fault.message, "not run: adapter broken")
                     };
                     self.stop(kind, message, fault.stderr);
-                    return (Status::NotRun, detail(why.into(), None, None));
+                    return Err(not_run(why));
                 }
             }
         }
-        if !self.session.as_ref().is_some_and(|hello| hello.supports(&group.op)) {
-            let message = format!("the adapter does not list {} among its capabilities", group.op);
-            return (Status::Unsupported, detail(message, None, None));
+        let missing: Vec<&str> =
+            ops.iter().copied().filter(|op| !self.session.as_ref().is_some_and(|hello| hello.supports(op))).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            let message = format!("the adapter does not list {} among its capabilities", missing.join(" or "));
+            Err(Ended { status: Status::Unsupported, message, stderr: None })
         }
-        match self.target.call(&group.op, &test.args, &self.limits) {
-            Ok(response) => {
-                let log = self.target.take_log();
-                match check(test, &response) {
-                    Verdict::Passed => (Status::Passed, None),
-                    Verdict::Failed(why) => (Status::Failed, detail(why, Some(response.describe()), log)),
-                    Verdict::Unsupported => {
-                        (Status::Unsupported, detail("the adapter answered unsupported".into(), None, log))
-                    }
-                }
+    }
+
+    /// Sends one request; a fault ends the case (and may stop the target or the run).
+    fn send(&mut self, op: &str, args: &serde_json::Value) -> Result<Response, Ended> {
+        self.target.call(op, args, &self.limits).map_err(|fault| match fault.kind {
+            FaultKind::Restarted => {
+                self.session = None;
+                Ended { status: Status::Failed, message: fault.message, stderr: fault.stderr }
             }
-            Err(fault) => match fault.kind {
-                FaultKind::Restarted => {
-                    self.session = None;
-                    (Status::Failed, detail(fault.message, None, fault.stderr))
-                }
-                FaultKind::Malformed => (Status::Failed, detail(fault.message, None, fault.stderr)),
-                FaultKind::RunTimeout => {
-                    let message = format!("{}: {}", self.run_timeout_message(), fault.message);
-                    self.stop(StopKind::RunTimeout, message, fault.stderr);
-                    (Status::NotRun, detail("not run: run timeout".into(), None, None))
-                }
+            FaultKind::Malformed => Ended { status: Status::Failed, message: fault.message, stderr: fault.stderr },
+            FaultKind::RunTimeout => {
+                let message = format!("{}: {}", self.run_timeout_message(), fault.message);
+                self.stop(StopKind::RunTimeout, message, fault.stderr);
+                Ended { status: Status::NotRun, message: "not run: run timeout".into(), stderr: None }
+            }
+        })
+    }
+
+    fn vector_outcome(&mut self, op: &str, test: &TestCase) -> (Status, Option<Detail>) {
+        let expected = describe_expected(test);
+        if let Err(ended) = self.ready(&[op]) {
+            return (ended.status, ended.detail(expected));
+        }
+        let response = match self.send(op, &test.args) {
+            Ok(response) => response,
+            Err(ended) => return (ended.status, ended.detail(expected)),
+        };
+        let log = self.target.take_log();
+        let detail = |message: String, got: Option<String>| Some(Detail { message, expected, got, stderr: log });
+        match check(test, &response) {
+            Verdict::Passed => (Status::Passed, None),
+            Verdict::Failed(why) => (Status::Failed, detail(why, Some(response.describe()))),
+            Verdict::Unsupported => (Status::Unsupported, detail("the adapter answered unsupported".into(), None)),
+        }
+    }
+
+    fn cross_outcome(&mut self, check: &CrossCheck) -> (Status, serde_json::Value, Option<Detail>) {
+        let nothing_drawn = serde_json::Value::Object(serde_json::Map::new());
+        let expected = check.expected.clone();
+        let ops: Vec<&str> = check.ops.iter().map(String::as_str).collect();
+        if let Err(ended) = self.ready(&ops) {
+            return (ended.status, nothing_drawn, ended.detail(expected));
+        }
+        let mut caller = CaseCaller { runner: self, ended: None };
+        let checked = check.run(&mut caller);
+        let ended = caller.ended;
+        let log = self.target.take_log();
+        let detail = |message: String, got: Option<String>| Some(Detail { message, expected, got, stderr: log });
+        let (status, detail) = match checked.verdict {
+            CheckVerdict::Passed => (Status::Passed, None),
+            CheckVerdict::Failed { message, got } => (Status::Failed, detail(message, got)),
+            CheckVerdict::Unsupported => (Status::Unsupported, detail("the adapter answered unsupported".into(), None)),
+            CheckVerdict::NoAnswer => match ended {
+                Some(ended) => (ended.status, ended.detail(check.expected.clone())),
+                None => (Status::Failed, detail("a request got no usable answer".into(), None)),
             },
-        }
+        };
+        (status, checked.args, detail)
+    }
+}
+
+/// The runner as a cross check's way to the target: it keeps how a failed request ended.
+struct CaseCaller<'r, 't> {
+    runner: &'r mut Runner<'t>,
+    ended: Option<Ended>,
+}
+
+impl Caller for CaseCaller<'_, '_> {
+    fn call(&mut self, op: &str, args: &serde_json::Value) -> Result<Response, NoAnswer> {
+        self.runner.send(op, args).map_err(|ended| {
+            self.ended = Some(ended);
+            NoAnswer
+        })
     }
 }

@@ -106,13 +106,16 @@ mod tests {
         let mut input = request_line(0, HELLO_OP, &json!({"protocol": 1}));
         input.push('\n');
         input.push_str(&request_line(1, "identity.canonicalize", &json!({"kind": "user_id", "input": "416c696365"})));
-        input.push_str(&request_line(2, "envelope.seal", &json!({})));
+        input.push_str(&request_line(2, "session.initiate", &json!({})));
         let (result, output) = serve_text(&input);
         assert!(result.is_ok());
         let lines: Vec<&str> = output.lines().collect();
         assert_eq!(lines.len(), 3);
         let hello = parse_response(lines[0].as_bytes(), 0).map(|r| Hello::from_response(&r));
-        assert!(matches!(hello, Ok(Ok(Hello { ref capabilities, .. })) if capabilities.len() == 5), "{hello:?}");
+        assert!(
+            matches!(hello, Ok(Ok(Hello { ref capabilities, .. })) if *capabilities == crate::dispatch::capabilities()),
+            "{hello:?}"
+        );
         let canonical = parse_response(lines[1].as_bytes(), 1);
         assert_eq!(
             canonical,

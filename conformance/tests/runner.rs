@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Instant;
 
+use cinder_conformance::crosscheck;
 use cinder_conformance::load::{default_vectors_dir, load_paths};
+use cinder_vectors::format::Outcome as Expect;
 use serde_json::Value;
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_cinder-conformance");
@@ -92,6 +94,30 @@ fn script(name: &str) -> String {
     format!("sh '{DATA}/adapters/{name}.sh'")
 }
 
+fn repository_file(name: &str) -> String {
+    default_vectors_dir().join(name).display().to_string()
+}
+
+/// How many tests of the repository's `envelope.json` call `op` and are valid (or invalid).
+fn envelope_tests(op: &str, valid: bool) -> usize {
+    let path = default_vectors_dir().join("envelope.json");
+    let files = load_paths(&[path]).expect("envelope.json loads");
+    files[0]
+        .vectors
+        .test_groups
+        .iter()
+        .filter(|group| group.op == op)
+        .flat_map(|group| &group.tests)
+        .filter(|test| (test.result == Expect::Valid) == valid)
+        .count()
+}
+
+fn envelope_total() -> usize {
+    let path = default_vectors_dir().join("envelope.json");
+    let files = load_paths(&[path]).expect("envelope.json loads");
+    files[0].vectors.number_of_tests + crosscheck::for_part("envelope").len()
+}
+
 fn reference_adapter() -> String {
     format!("'{REFERENCE_ADAPTER}'")
 }
@@ -127,30 +153,178 @@ fn case_statuses(report: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// Every case a default run makes: each repository vector case, and each part's cross checks.
+fn repository_case_count() -> usize {
+    let files = load_paths(&[default_vectors_dir()]).expect("the repository's vector files load");
+    let mut parts: Vec<&str> = files.iter().map(|f| f.vectors.part.as_str()).collect();
+    parts.sort_unstable();
+    parts.dedup();
+    let vectors: usize = files.iter().map(|f| f.vectors.number_of_tests).sum();
+    let cross: usize = parts.iter().map(|part| crosscheck::for_part(part).len()).sum();
+    assert!(vectors > 0 && cross > 0, "{vectors} vector cases and {cross} cross checks");
+    vectors + cross
+}
+
 #[test]
 fn reference_adapter_passes_every_case_of_every_repository_vector_file() {
-    let files = load_paths(&[default_vectors_dir()]).expect("the repository's vector files load");
-    let total: usize = files.iter().map(|f| f.vectors.number_of_tests).sum();
-    assert!(total > 0, "the repository has no vector cases");
+    let total = repository_case_count();
     let json = temp_path("repository.json");
-    let out = runner(&["run", "--adapter", &reference_adapter(), "--json", json.to_str().unwrap_or_default()]);
+    let junit = temp_path("repository.xml");
+    let out = runner(&[
+        "run",
+        "--adapter",
+        &reference_adapter(),
+        "--json",
+        json.to_str().unwrap_or_default(),
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+    ]);
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.last_line().starts_with(&format!("conformance: {total} passed, 0 failed, 0 unsupported (")),
         "{}",
         out.stdout
     );
+    assert!(out.last_line().contains("envelope ") && out.last_line().contains("identity "), "{}", out.stdout);
+    // 12 MB of vectors, requests of up to 2 MB: even debug binaries take seconds, not minutes.
+    assert!(out.elapsed < Duration::from_secs(60), "the run took {:?}", out.elapsed);
     let report = read_json(&json);
     assert_eq!(summary(&report), (u64::try_from(total).unwrap_or(u64::MAX), 0, 0, 0));
     assert_eq!(report["verdict"], "passed");
     assert_eq!(report["adapter"].as_str().map(|a| a.starts_with("cinder-reference-adapter")), Some(true));
+
+    // The cross checks are one more group of the envelope file, in every report.
+    let cross: Vec<(String, String)> =
+        case_statuses(&report).into_iter().filter(|(path, _)| path.starts_with("envelope/cross-check/")).collect();
+    assert_eq!(cross.len(), crosscheck::for_part("envelope").len());
+    assert!(cross.iter().all(|(_, status)| status == "passed"), "{cross:?}");
+    assert!(out.stdout.contains("  cross-check     envelope.open, envelope.seal  10/10 passed\n"), "{}", out.stdout);
+    let text = std::fs::read_to_string(&junit).expect("the JUnit report was written");
+    let doc = roxmltree::Document::parse(&text).expect("the JUnit report is XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("envelope/cross-check"))
+        .expect("a cross-check test suite");
+    assert_eq!(suite.attribute("tests"), Some(cross.len().to_string().as_str()));
+    assert_eq!(suite.attribute("failures"), Some("0"));
 }
 
 #[test]
 fn builtin_reference_passes_every_repository_vector_file_by_default() {
+    let total = repository_case_count();
     let out = runner(&["run"]);
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
-    assert!(out.last_line().contains(" passed, 0 failed, 0 unsupported (identity "), "{}", out.stdout);
+    assert!(
+        out.last_line().starts_with(&format!("conformance: {total} passed, 0 failed, 0 unsupported (envelope ")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn an_adapter_that_opens_envelopes_to_the_wrong_content_fails_the_open_cases_and_cross_checks() {
+    let json = temp_path("wrong-content.json");
+    let adapter = format!("sh '{DATA}/adapters/wrong-content.sh' '{REFERENCE_ADAPTER}'");
+    let out = runner(&[
+        "run",
+        "--adapter",
+        &adapter,
+        "--vectors",
+        &repository_file("envelope.json"),
+        "--json",
+        json.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    let report = read_json(&json);
+    let failed: Vec<String> =
+        case_statuses(&report).into_iter().filter(|(_, status)| status == "failed").map(|(path, _)| path).collect();
+    // Every valid open vector, and every cross check in which the adapter opens; nothing else.
+    let valid_opens = envelope_tests("envelope.open", true);
+    let adapter_opens = crosscheck::for_part("envelope").iter().filter(|c| c.ops == ["envelope.open"]).count();
+    assert_eq!(failed.len(), valid_opens + adapter_opens, "{failed:?}");
+    assert!(failed.iter().take(valid_opens).all(|path| path.starts_with("envelope/open/open-")), "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .skip(valid_opens)
+            .all(|path| path.starts_with("envelope/cross-check/reference-seals-adapter-opens-")),
+        "{failed:?}"
+    );
+    assert!(out.stdout.contains("FAIL envelope/open/open-base-as-first\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("FAIL envelope/cross-check/reference-seals-adapter-opens-3-recipients-1000-bytes-padded\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "why:      envelope.open as recipient 1 of 3 (device 6361726f6c2d7461626c6574): field `content` differs"
+        ),
+        "{}",
+        out.stdout
+    );
+    let (total, failed) = (envelope_total(), failed.len());
+    let passed = total - failed;
+    assert_eq!(
+        out.last_line(),
+        format!("conformance: {passed} passed, {failed} failed, 0 unsupported (envelope {passed}/{total})"),
+    );
+}
+
+#[test]
+fn an_adapter_that_ignores_the_given_content_key_fails_the_seal_vectors_but_passes_the_cross_checks() {
+    let json = temp_path("ignores-content-key.json");
+    let adapter = format!("sh '{DATA}/adapters/ignores-content-key.sh' '{REFERENCE_ADAPTER}'");
+    let out = runner(&[
+        "run",
+        "--adapter",
+        &adapter,
+        "--vectors",
+        &repository_file("envelope.json"),
+        "--json",
+        json.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    let statuses = case_statuses(&read_json(&json));
+    let failed: Vec<&str> =
+        statuses.iter().filter(|(_, status)| status == "failed").map(|(path, _)| path.as_str()).collect();
+    assert_eq!(failed.len(), envelope_tests("envelope.seal", true), "{failed:?}");
+    assert!(failed.iter().all(|path| path.starts_with("envelope/seal/seal-")), "{failed:?}");
+    let cross: Vec<&(String, String)> =
+        statuses.iter().filter(|(path, _)| path.starts_with("envelope/cross-check/")).collect();
+    assert_eq!(cross.len(), 10);
+    assert!(cross.iter().all(|(_, status)| status == "passed"), "{cross:?}");
+    assert!(out.stdout.contains("why:      field `envelope` differs"), "{}", out.stdout);
+}
+
+#[test]
+fn cross_checks_are_listed_filtered_and_unsupported_without_their_operations() {
+    let envelope = repository_file("envelope.json");
+    let out = runner(&["run", "--list", "--vectors", &envelope, "--filter", "*/cross-check/*-1-mib-*"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        [
+            "envelope/cross-check/reference-seals-adapter-opens-2-recipients-1-mib-padded",
+            "envelope/cross-check/adapter-seals-reference-opens-2-recipients-1-mib-padded"
+        ]
+    );
+    let out = runner(&[
+        "run",
+        "--adapter",
+        &reference_adapter(),
+        "--vectors",
+        &envelope,
+        "--filter",
+        "envelope/cross-check/*",
+    ]);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.last_line(), "conformance: 10 passed, 0 failed, 0 unsupported (envelope 10/10)");
+    // This adapter lists identity operations only: no envelope request is ever sent to it.
+    let out = runner(&["run", "--adapter", &script("garbage"), "--vectors", &envelope, "--allow-unsupported"]);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    let total = envelope_total();
+    assert_eq!(out.last_line(), format!("conformance: 0 passed, 0 failed, {total} unsupported (envelope 0/{total})"));
 }
 
 #[test]
@@ -419,7 +593,7 @@ fn a_flooding_adapter_is_cut_off_and_its_stderr_bounded() {
     ]);
     assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.contains("adapter printed a line longer than 1048576 bytes in answer to request 1"),
+        out.stdout.contains("adapter printed a line longer than 67108864 bytes in answer to request 1"),
         "{}",
         out.stdout
     );
@@ -436,6 +610,7 @@ fn bad_vector_files_exit_3_naming_the_file_and_the_problem() {
         ("count-mismatch.json", "numberOfTests says 4 but the groups hold 3"),
         ("not-json.json", "not a Cinder vector file"),
         ("args-not-object.json", "`args` must be a JSON object"),
+        ("reserved-group.json", "the group name \"cross-check\" is reserved for the runner's cross checks"),
     ] {
         let path = data(&format!("bad/{file}"));
         let out = runner(&["run", "--vectors", &path]);
@@ -534,4 +709,24 @@ fn the_reference_adapter_stops_with_status_2_on_a_request_it_cannot_answer() {
     let out = run_program(REFERENCE_ADAPTER, &[], "this is not a request\n");
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("request is not JSON"), "{}", out.stderr);
+}
+
+#[test]
+fn the_reference_adapter_says_what_the_adapter_md_transcript_says_byte_for_byte() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ADAPTER.md")).expect("ADAPTER.md reads");
+    let section = text.split("## 9. A transcript").nth(1).expect("ADAPTER.md has section 9");
+    let block = section.split("```text\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a text block");
+    let (mut input, mut expected) = (String::new(), Vec::new());
+    for line in block.lines() {
+        if let Some(request) = line.strip_prefix("> ") {
+            input.push_str(request);
+            input.push('\n');
+        } else if let Some(response) = line.strip_prefix("< ") {
+            expected.push(response);
+        }
+    }
+    assert!(expected.len() >= 9, "{expected:?}");
+    let out = run_program(REFERENCE_ADAPTER, &[], &input);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected);
 }

@@ -10,6 +10,7 @@ use cinder::identity::{
 use serde_json::Value;
 
 use super::{Args, Fields, OpError};
+use crate::lowerhex;
 
 /// Length of a client hash in bytes.
 const HASH_LEN: usize = 32;
@@ -39,7 +40,7 @@ fn rounds(raw: Result<u32, String>) -> Result<Rounds, OpError> {
 
 fn hash_fields(name: &str, hash: &IdentityHash) -> Fields {
     let mut fields = Fields::new();
-    fields.insert(name.into(), hex::encode(hash.0).into());
+    fields.insert(name.into(), lowerhex::encode(&hash.0).into());
     fields
 }
 
@@ -50,7 +51,7 @@ pub(super) fn canonicalize(args: &Args<'_>) -> Result<Fields, OpError> {
     let input = args.hex("input")?;
     let canonical = identity::canonicalize(kind, &input)?;
     let mut fields = Fields::new();
-    fields.insert("canonical".into(), hex::encode(canonical.as_bytes()).into());
+    fields.insert("canonical".into(), lowerhex::encode(canonical.as_bytes()).into());
     Ok(fields)
 }
 
@@ -103,7 +104,7 @@ pub(super) fn contact_lookup(args: &Args<'_>) -> Result<Fields, OpError> {
     let mut out = vec![IdentityHash([0; HASH_LEN]); lookup.len()];
     let hashes = identity::contact_lookup(&lookup, &salt, rounds, &mut out)?;
     let mut fields = Fields::new();
-    fields.insert("hashes".into(), hashes.iter().map(|h| Value::from(hex::encode(h.0))).collect());
+    fields.insert("hashes".into(), hashes.iter().map(|h| Value::from(lowerhex::encode(&h.0))).collect());
     Ok(fields)
 }
 

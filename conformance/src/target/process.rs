@@ -2,7 +2,7 @@
 //!
 //! Three threads per adapter process keep the runner from ever blocking on it: one writes requests
 //! to its stdin, one reads its stdout line by line (at most [`MAX_RESPONSE_LINE`] bytes a line,
-//! with a small bounded queue), one keeps the last [`STDERR_KEEP`] bytes of its stderr. The runner
+//! handed over one at a time), one keeps the last [`STDERR_KEEP`] bytes of its stderr. The runner
 //! waits for each response on a channel with a timeout; an adapter that misses it, exits, or
 //! breaks the protocol is killed. The threads are never joined, so a stuck pipe cannot stall the
 //! runner.
@@ -32,7 +32,10 @@ const EXIT_STATUS_WAIT: Duration = Duration::from_secs(2);
 /// How long to wait for the rest of a stopped adapter's stderr.
 const STDERR_DRAIN_WAIT: Duration = Duration::from_secs(1);
 /// How many stdout lines may wait unread; past that the reader (and so the adapter) blocks.
-const QUEUED_LINES: usize = 4;
+/// None: the reader hands each line straight to the runner, which is already waiting for it, so
+/// an adapter that prints unasked holds the runner to one line of at most [`MAX_RESPONSE_LINE`]
+/// bytes in memory.
+const QUEUED_LINES: usize = 0;
 
 /// An adapter process, started on demand and restarted after a fault.
 #[derive(Debug)]
