@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod expiry;
 pub mod format;
 pub mod identity;
+pub mod retention;
 
 use builder::GenerateError;
 use format::VectorFile;
@@ -20,7 +21,7 @@ use format::VectorFile;
 pub type Generator = (&'static str, fn() -> Result<VectorFile, GenerateError>);
 
 /// Every vector file the kit ships, in the order the runner checks them.
-pub const ALL: &[Generator] = &[("identity.json", identity::generate), ("envelope.json", envelope::generate), ("expiry.json", expiry::generate)];
+pub const ALL: &[Generator] = &[("identity.json", identity::generate), ("envelope.json", envelope::generate), ("expiry.json", expiry::generate), ("retention.json", retention::generate)];
 
 /// Builds every file and renders it as the committed bytes.
 ///
