@@ -185,7 +185,7 @@ fn report_ratio(mode: RunMode) {
         let verdict = match mode {
             RunMode::Measure if ratio <= 1.05 => "ok",
             RunMode::Measure => "ABOVE GOAL",
-            RunMode::Test | RunMode::List => "not judged in test mode",
+            RunMode::Test | RunMode::List | RunMode::Profile => "not judged in test mode",
         };
         let name = format!("client_hash[rounds={count}]");
         println!(
@@ -237,7 +237,7 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     bench_identity(&mut criterion);
     criterion.final_summary();
-    if mode != RunMode::List {
+    if mode.reports() {
         report_ratio(mode);
     }
 }

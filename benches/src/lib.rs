@@ -16,6 +16,9 @@ pub enum RunMode {
     Test,
     /// `cargo bench -- --list`: only name the benchmarks.
     List,
+    /// `cargo bench -- --profile-time N`: run benchmarks under a profiler, without analysis; the
+    /// ratio blocks are skipped so that the profile shows only the named benchmarks.
+    Profile,
 }
 
 impl RunMode {
@@ -24,20 +27,29 @@ impl RunMode {
     /// Cargo passes `--bench` to bench targets under `cargo bench` only; `--test` forces test mode.
     #[must_use]
     pub fn from_args<I: IntoIterator<Item = S>, S: AsRef<str>>(args: I) -> Self {
-        let (mut bench, mut test, mut list) = (false, false, false);
+        let (mut bench, mut test, mut list, mut profile) = (false, false, false, false);
         for arg in args {
             match arg.as_ref() {
                 "--bench" => bench = true,
                 "--test" => test = true,
                 "--list" => list = true,
+                "--profile-time" => profile = true,
                 _ => {}
             }
         }
-        match (list, bench, test) {
-            (true, _, _) => Self::List,
-            (false, true, false) => Self::Measure,
+        match (list, profile, bench, test) {
+            (true, _, _, _) => Self::List,
+            (false, true, _, _) => Self::Profile,
+            (false, false, true, false) => Self::Measure,
             _ => Self::Test,
         }
+    }
+
+    /// Whether the ratio block after the criterion group runs: when measuring, and once, quickly,
+    /// in test mode.
+    #[must_use]
+    pub const fn reports(self) -> bool {
+        matches!(self, Self::Measure | Self::Test)
     }
 }
 
@@ -124,6 +136,9 @@ mod tests {
         assert_eq!(RunMode::from_args(["--bench", "--test"]), RunMode::Test);
         assert_eq!(RunMode::from_args(Vec::<String>::new()), RunMode::Test);
         assert_eq!(RunMode::from_args(["--bench", "--list"]), RunMode::List);
+        assert_eq!(RunMode::from_args(["--bench", "--profile-time", "5", "slot_wrap"]), RunMode::Profile);
+        assert!(RunMode::Measure.reports() && RunMode::Test.reports());
+        assert!(!RunMode::List.reports() && !RunMode::Profile.reports());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Links `cinder` without `std` or an allocator and runs identity hashing end to end.
+//! Links `cinder` without `std` or an allocator and runs identity hashing and message envelopes
+//! end to end.
 //!
 //! The C runtime (crt1 and libc's `memcpy`, `memset`, `memcmp`, `abort`) is the only thing linked
 //! besides `core`. Exit status 0 means every check passed; otherwise it is the number of the first
@@ -7,7 +8,9 @@
 #![no_std]
 #![no_main]
 
+use cinder::envelope::{self, Content, ContentType, EnvelopeError, Header, Recipient};
 use cinder::identity::{self, ClientSalt, IdentifierKind, IdentityHash, LookupEntry, Rounds, ServerSecret};
+use cinder::testing::ReplayRng;
 
 #[link(name = "c")]
 unsafe extern "C" {
@@ -33,6 +36,10 @@ enum Failure {
     ContactLookup = 5,
     VerificationCode = 6,
     Rejection = 7,
+    EnvelopeSeal = 8,
+    EnvelopeOpen = 9,
+    EnvelopeTampered = 10,
+    EnvelopeStranger = 11,
 }
 
 fn check(ok: bool, failure: Failure) -> Result<(), Failure> {
@@ -40,6 +47,11 @@ fn check(ok: bool, failure: Failure) -> Result<(), Failure> {
 }
 
 fn run() -> Result<(), Failure> {
+    identity_end_to_end()?;
+    envelope_end_to_end()
+}
+
+fn identity_end_to_end() -> Result<(), Failure> {
     let one_spelling: &[u8] = b" +1 (555) 010-9999\r\n";
     let other_spelling: &[u8] = b"+1.555.010.9999";
     let another_number: &[u8] = b"+15550109998";
@@ -91,6 +103,56 @@ fn run() -> Result<(), Failure> {
         Failure::Rejection,
     )?;
     Ok(())
+}
+
+/// Seals a small envelope for two devices into a stack buffer (content key replayed through
+/// `ReplayRng`), opens it as each, and checks that a flipped byte and a stranger are refused.
+fn envelope_end_to_end() -> Result<(), Failure> {
+    const BODY: &[u8] = b"see you at noon";
+    let header = Header {
+        message_id: [0x4d; 16],
+        conversation_id: b"room-42",
+        sender_device: b"alice-phone",
+        sent_at: 1_767_225_600,
+        ttl: 86_400,
+        padded: true,
+    };
+    let content = Content { bor: 30, content_type: ContentType::Text, body: BODY };
+    let (bob_key, carol_key) = ([0xb0; 32], [0xc0; 32]);
+    let mut recipients = [
+        Recipient { device: b"carol-tablet", wrap_key: &carol_key },
+        Recipient { device: b"bob-phone", wrap_key: &bob_key },
+    ];
+    let len = envelope::sealed_len(&header, &recipients, BODY.len()).map_err(|_| Failure::EnvelopeSeal)?;
+    let mut sealed = [0u8; 512];
+    check(len <= sealed.len(), Failure::EnvelopeSeal)?;
+    let mut rng = ReplayRng::new(&[0x6b; 32]);
+    let written =
+        envelope::seal(&header, &content, &mut recipients, &mut rng, &mut sealed).map_err(|_| Failure::EnvelopeSeal)?;
+    check(written == len && rng.all_used() && !rng.exhausted(), Failure::EnvelopeSeal)?;
+    let sealed = &mut sealed[..written];
+
+    let mut plain = [0u8; 512];
+    for (me, key) in [(&b"bob-phone"[..], &bob_key), (b"carol-tablet", &carol_key)] {
+        let opened = envelope::open(sealed, me, key, &mut plain).map_err(|_| Failure::EnvelopeOpen)?;
+        check(opened.body == BODY && opened.bor == 30, Failure::EnvelopeOpen)?;
+        check(opened.content_type == ContentType::Text && opened.header == header, Failure::EnvelopeOpen)?;
+    }
+    // Bob's key does not open Carol's slot.
+    let wrong_key = envelope::open(sealed, b"carol-tablet", &bob_key, &mut plain);
+    check(wrong_key == Err(EnvelopeError::AuthenticationFailed), Failure::EnvelopeTampered)?;
+
+    // A flipped byte of the ciphertext: the one uniform authentication error (ENV-021, ENV-033).
+    let last = sealed.len() - 20;
+    sealed[last] ^= 0x01;
+    let tampered = envelope::open(sealed, b"bob-phone", &bob_key, &mut plain);
+    check(tampered == Err(EnvelopeError::AuthenticationFailed), Failure::EnvelopeTampered)?;
+    sealed[last] ^= 0x01;
+
+    let stranger = envelope::open(sealed, b"mallory-laptop", &[0x3a; 32], &mut plain);
+    check(stranger == Err(EnvelopeError::NotARecipient), Failure::EnvelopeStranger)?;
+    let bob_again = envelope::open(sealed, b"bob-phone", &bob_key, &mut plain).map_err(|_| Failure::EnvelopeOpen)?;
+    check(bob_again.body == BODY, Failure::EnvelopeOpen)
 }
 
 /// The C entry point: 0 when every check passed, else the failed check's number.
