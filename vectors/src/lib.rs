@@ -21,7 +21,12 @@ use format::VectorFile;
 pub type Generator = (&'static str, fn() -> Result<VectorFile, GenerateError>);
 
 /// Every vector file the kit ships, in the order the runner checks them.
-pub const ALL: &[Generator] = &[("identity.json", identity::generate), ("envelope.json", envelope::generate), ("expiry.json", expiry::generate), ("retention.json", retention::generate)];
+pub const ALL: &[Generator] = &[
+    ("identity.json", identity::generate),
+    ("envelope.json", envelope::generate),
+    ("expiry.json", expiry::generate),
+    ("retention.json", retention::generate),
+];
 
 /// Builds every file and renders it as the committed bytes.
 ///
