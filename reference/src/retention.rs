@@ -701,10 +701,9 @@ pub enum RetentionError {
     UnknownDevice,
     /// `retention.not_a_member`: the account is not a member of the conversation.
     NotAMember,
-    /// `retention.unknown_message`: the server holds no message with this ID.
+    /// `retention.unknown_message`: the server holds no message with this ID pending for this
+    /// device (RET-023).
     UnknownMessage,
-    /// `retention.not_a_recipient`: the device is not among the message's recipients.
-    NotARecipient,
     /// `retention.no_change`: the event would change nothing.
     NoChange,
 }
@@ -724,13 +723,12 @@ impl RetentionError {
             Self::UnknownDevice => "retention.unknown_device",
             Self::NotAMember => "retention.not_a_member",
             Self::UnknownMessage => "retention.unknown_message",
-            Self::NotARecipient => "retention.not_a_recipient",
             Self::NoChange => "retention.no_change",
         }
     }
 
     /// Every code this part defines, in the order of the spec's table.
-    pub const CODES: [&'static str; 12] = [
+    pub const CODES: [&'static str; 11] = [
         "retention.invalid_cap",
         "retention.invalid_event",
         "retention.account_exists",
@@ -741,7 +739,6 @@ impl RetentionError {
         "retention.unknown_device",
         "retention.not_a_member",
         "retention.unknown_message",
-        "retention.not_a_recipient",
         "retention.no_change",
     ];
 }

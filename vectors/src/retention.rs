@@ -1097,17 +1097,27 @@ fn delivery_scenarios() -> Vec<Scenario> {
         .expect(held(&[1, 3, 5]))
         .step(T0 + 3, fetch("bob-laptop"))
         .expect(messages(&[5, 1, 3])),
-        sc("ack-twice", "A second ack by the same device changes nothing.", &["RET-023"], &["RefusedStep"])
-            .base()
-            .step(T0, store("alice-phone", 1, "dm-ab", T0, 3600))
-            .step(T0 + 1, ack("bob-phone", 1))
-            .step(T0 + 2, ack("bob-phone", 1))
-            .expect(all(&[refused("retention.no_change"), outs(&[]), held(&[1])])),
-        sc("ack-by-non-recipient", "carol is not in dm-ab: her ack is refused.", &["RET-023"], &["RefusedStep"])
-            .base()
-            .step(T0, store("alice-phone", 1, "dm-ab", T0, 3600))
-            .step(T0 + 1, ack("carol-phone", 1))
-            .expect(all(&[refused("retention.not_a_recipient"), held(&[1])])),
+        sc(
+            "ack-twice",
+            "A second ack by the same device finds nothing pending for it, and changes nothing.",
+            &["RET-023"],
+            &["RefusedStep"],
+        )
+        .base()
+        .step(T0, store("alice-phone", 1, "dm-ab", T0, 3600))
+        .step(T0 + 1, ack("bob-phone", 1))
+        .step(T0 + 2, ack("bob-phone", 1))
+        .expect(all(&[refused("retention.unknown_message"), outs(&[]), held(&[1])])),
+        sc(
+            "ack-by-non-recipient",
+            "carol is not in dm-ab: her ack is refused like an ack of an unknown message.",
+            &["RET-023"],
+            &["RefusedStep"],
+        )
+        .base()
+        .step(T0, store("alice-phone", 1, "dm-ab", T0, 3600))
+        .step(T0 + 1, ack("carol-phone", 1))
+        .expect(all(&[refused("retention.unknown_message"), held(&[1])])),
         sc(
             "ack-by-sending-device",
             "The sending device is not a recipient of its own message.",
@@ -1117,7 +1127,7 @@ fn delivery_scenarios() -> Vec<Scenario> {
         .base()
         .step(T0, store("alice-phone", 1, "dm-ab", T0, 3600))
         .step(T0 + 1, ack("alice-phone", 1))
-        .expect(refused("retention.not_a_recipient")),
+        .expect(refused("retention.unknown_message")),
         sc("ack-unknown-message", "An ack of a message the server never held.", &["RET-023"], &["RefusedStep"])
             .base()
             .step(T0, ack("bob-phone", 9))
@@ -1251,7 +1261,7 @@ fn device_scenarios() -> Vec<Scenario> {
             .step(T0 + 2, fetch("bob-tablet"))
             .expect(messages(&[]))
             .step(T0 + 3, ack("bob-tablet", 1))
-            .expect(refused("retention.not_a_recipient"))
+            .expect(refused("retention.unknown_message"))
             .step(T0 + 4, store("alice-phone", 2, "dm-ab", T0 + 4, 3600))
             .expect(outs(&[o_stored(2, &["bob-laptop", "bob-phone", "bob-tablet"], T0 + 4 + 3600)]))
             .step(T0 + 5, fetch("bob-tablet"))
@@ -1303,7 +1313,7 @@ fn device_scenarios() -> Vec<Scenario> {
         .step(T0 + 3, fetch("bob-phone"))
         .expect(messages(&[]))
         .step(T0 + 4, ack("bob-phone", 1))
-        .expect(all(&[refused("retention.not_a_recipient"), held(&[1])])),
+        .expect(all(&[refused("retention.unknown_message"), held(&[1])])),
         sc(
             "removed-device-that-acked",
             "A device that acked and is then removed leaves nothing pending behind.",
@@ -1562,8 +1572,8 @@ fn block_scenarios() -> Vec<Scenario> {
     ));
     v.extend(block_pair(
         "own-device",
-        "alice's laptop receives what her phone sends, whether or not bob blocks her",
-        &["RET-030", "RET-042"],
+        "alice's laptop receives what her phone sends, and acks alike, whether or not bob blocks her",
+        &["RET-023", "RET-030", "RET-042"],
         "bob",
         "alice",
         &|s, blocked| {
@@ -1582,6 +1592,12 @@ fn block_scenarios() -> Vec<Scenario> {
                 .expect(messages(&[1]))
                 .step(T0 + 4, ack("alice-laptop", 1))
                 .expect(all(&[reply("acked"), outs_if(blocked, &[o_purged(1, "delivered")])]))
+                // Whether or not the message is still held for bob, alice's devices learn nothing.
+                .step(T0 + 5, ack("alice-laptop", 1))
+                .expect(refused("retention.unknown_message"))
+                .step(T0 + 6, Ev::AddDevice(alice, dev("alice-tablet"), Platform::Ios))
+                .step(T0 + 7, ack("alice-tablet", 1))
+                .expect(refused("retention.unknown_message"))
         },
     ));
     v.extend(block_pair(

@@ -639,17 +639,16 @@ impl Server {
         Ok(Reply::Messages(messages))
     }
 
-    /// RET-022, RET-023.
+    /// RET-022, RET-023: one refusal, `unknown_message`, for every ack that does not name a
+    /// delivery pending for this device.
     fn ack(&mut self, device: &[u8], message_id: &MessageId, out: &mut Vec<Output>) -> Result<Reply, RetentionError> {
         let id = route(device, EventProblem::Device)?;
         let found = self.devices.get(&id).ok_or(RetentionError::UnknownDevice)?;
         let (key, account) = (found.key, found.account);
         let seq = *self.message_ids.get(message_id).ok_or(RetentionError::UnknownMessage)?;
         let held = self.messages.get_mut(&seq).ok_or(RetentionError::UnknownMessage)?;
-        let entry = held.recipients.iter_mut().find(|r| r.key == key).ok_or(RetentionError::NotARecipient)?;
-        if entry.acked {
-            return Err(RetentionError::NoChange);
-        }
+        let entry =
+            held.recipients.iter_mut().find(|r| r.key == key && !r.acked).ok_or(RetentionError::UnknownMessage)?;
         entry.acked = true;
         let done = held.recipients.iter().all(|r| r.acked);
         if let Some(d) = self.devices.get_mut(&id) {
