@@ -4,7 +4,10 @@
 //! This is the one place where protocol operations meet the `cinder` crate. The built-in target
 //! ([`crate::target::builtin`]) calls it in-process; the `cinder-reference-adapter` binary serves it
 //! over stdin/stdout. Each protocol part has its own file beside this one (`dispatch/identity.rs`,
-//! `dispatch/envelope.rs`); a new part adds its file and its rows to the `OPERATIONS` table.
+//! `dispatch/envelope.rs`, `dispatch/expiry.rs`); a new part adds its file and its rows to the
+//! `OPERATIONS` table. Scenario operations (expiry and later parts) read their arguments and write
+//! their steps with the vector generator's own function (`cinder_vectors::expiry::scenario`), so
+//! that the adapter and the vectors share one JSON conversion.
 
 use serde_json::{Map, Value};
 
@@ -12,6 +15,7 @@ use crate::lowerhex;
 use crate::protocol::{BAD_REQUEST, INTERNAL_ERROR, Response};
 
 mod envelope;
+mod expiry;
 mod identity;
 
 /// Result fields of a successful operation.
@@ -30,6 +34,7 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("envelope.seal", envelope::seal),
     ("envelope.open", envelope::open),
     ("envelope.decode", envelope::decode),
+    ("expiry.scenario", expiry::scenario),
 ];
 
 /// The operations [`dispatch`] implements, in the order of `ADAPTER.md`'s tables: what the

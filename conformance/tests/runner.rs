@@ -297,6 +297,66 @@ fn an_adapter_that_ignores_the_given_content_key_fails_the_seal_vectors_but_pass
     assert!(out.stdout.contains("why:      field `envelope` differs"), "{}", out.stdout);
 }
 
+/// Whether a test's `args` hold a cap anywhere: the scenario's own, or a `set_cap` event's.
+fn sets_a_cap(args: &Value) -> bool {
+    !args["cap"].is_null() || args["events"].as_array().into_iter().flatten().any(|event| !event["cap"].is_null())
+}
+
+#[test]
+fn an_adapter_that_ignores_the_cap_fails_scenarios_with_a_cap_located_to_the_step() {
+    let json = temp_path("ignores-cap.json");
+    let adapter = format!("sh '{DATA}/adapters/ignores-cap.sh' '{REFERENCE_ADAPTER}'");
+    let out = runner(&[
+        "run",
+        "--adapter",
+        &adapter,
+        "--vectors",
+        &repository_file("expiry.json"),
+        "--json",
+        json.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    let files = load_paths(&[default_vectors_dir().join("expiry.json")]).expect("expiry.json loads");
+    let capped: Vec<String> = files[0]
+        .vectors
+        .test_groups
+        .iter()
+        .flat_map(|group| group.tests.iter().map(move |test| (group, test)))
+        .filter(|(_, test)| sets_a_cap(&test.args))
+        .map(|(group, test)| format!("expiry/{}/{}", group.group, test.id))
+        .collect();
+    let statuses = case_statuses(&read_json(&json));
+    let failed: Vec<&str> =
+        statuses.iter().filter(|(_, status)| status == "failed").map(|(path, _)| path.as_str()).collect();
+    // Only scenarios with a cap can fail, and most of the `cap` group does (a cap longer than the
+    // ttl, and many of the walks' caps, change nothing); among them the machines whose cap must be
+    // refused at creation, which this adapter creates.
+    assert!(failed.iter().all(|path| capped.iter().any(|c| c == path)), "{failed:?}");
+    let cap_group = failed.iter().filter(|path| path.starts_with("expiry/cap/")).count();
+    assert!(cap_group >= 10, "{cap_group} scenarios of the cap group failed: {failed:?}");
+    for path in ["expiry/cap/create-cap-zero", "expiry/cap/create-cap-above-max", "expiry/cap/set-cap-lowers-unread"] {
+        assert!(failed.contains(&path), "{path}: {failed:?}");
+    }
+    assert!(out.stdout.contains("expected error expiry.invalid_cap, the adapter succeeded"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "why:      field `steps` differs at `steps[1].deadline`: expected 1767226200, got 1767229200 \
+             (step 1 is the event {\"at\":1767225610,\"event\":\"set_cap\",\"cap\":600})"
+        ),
+        "{}",
+        out.stdout
+    );
+    let (total, failed) = (statuses.len(), failed.len());
+    assert_eq!(
+        out.last_line(),
+        format!(
+            "conformance: {} passed, {failed} failed, 0 unsupported (expiry {}/{total})",
+            total - failed,
+            total - failed
+        )
+    );
+}
+
 #[test]
 fn cross_checks_are_listed_filtered_and_unsupported_without_their_operations() {
     let envelope = repository_file("envelope.json");

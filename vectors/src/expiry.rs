@@ -7,13 +7,27 @@
 //! timed events; the expected result lists, for every step, the outputs, the refusal (if any) and
 //! the state after it, so a divergence is located to the step.
 //!
+//! - `args`: `messageId` (16 bytes, hex), `cap` (seconds, or `null` for none) and `events`, each
+//!   `{"at": now, "event": name, ...fields}`: `receive {sender, sentAt, ttl, bor, content}`,
+//!   `read`, `tick`, `recall {by}`, `delete`, `password_reset`, `device_removed`, `set_cap {cap}`
+//!   (`cap` an integer or `null`). Byte strings are lowercase hex; `at` and `sentAt` are integers
+//!   up to 2^64 - 1, `ttl`, `bor` and `cap` integers up to 2^32 - 1.
+//! - `expected`: `{"steps": [...]}`, one object per event: `phase`, `readable`, `deadline` (or
+//!   `null`), `reason` (or `null`), `outputs` and `error` (the refusal's code, or `null`).
+//! - A scenario whose machine cannot be created is an invalid test with error
+//!   `expiry.invalid_cap`.
+//!
+//! [`scenario`] reads one test's `args`, runs them on the reference and gives its `expected`; the
+//! generator makes every expectation through it, and the conformance runner's reference adapter
+//! calls it as it is, so the two cannot read or write the JSON differently.
+//!
 //! Verification: boundary and rule scenarios carry hand-written expectations for the steps that
 //! matter (checked as a subset of the reference's step); the generator stops if the reference
 //! disagrees. Every step of every scenario is recomputed by `vectors/crosscheck/expiry.py`, an
 //! independent Python model.
 
 use cinder::expiry::{Event, ExpiryError, Incoming, MAX_TTL, Message, Output, Phase, RECALL_MEMORY};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::builder::{Case, GenerateError, Group, file, filler};
 use crate::format::VectorFile;
@@ -114,7 +128,7 @@ fn output_json(output: &Output) -> Value {
     }
 }
 
-fn state_json(m: &Message) -> serde_json::Map<String, Value> {
+fn state_json(m: &Message) -> Map<String, Value> {
     let (phase, reason) = match m.phase() {
         Phase::Absent => ("absent", None),
         Phase::RecallNoted { .. } => ("recall_noted", None),
@@ -122,12 +136,136 @@ fn state_json(m: &Message) -> serde_json::Map<String, Value> {
         Phase::Read { .. } => ("read", None),
         Phase::Destroyed { reason } => ("destroyed", Some(reason.label())),
     };
-    let mut s = serde_json::Map::new();
+    let mut s = Map::new();
     s.insert("phase".into(), phase.into());
     s.insert("readable".into(), m.readable().into());
     s.insert("deadline".into(), m.deadline().map_or(Value::Null, Value::from));
     s.insert("reason".into(), reason.map_or(Value::Null, Value::from));
     s
+}
+
+/// Reads the fields of one JSON object, with messages that name the field (`args.events[2].ttl`).
+struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    at: String,
+}
+
+impl<'a> Fields<'a> {
+    fn new(value: &'a Value, at: String) -> Result<Self, String> {
+        match value {
+            Value::Object(map) => Ok(Self { map, at }),
+            _ => Err(format!("{at} must be an object")),
+        }
+    }
+
+    /// Refuses fields other than `names`, so a misspelt field is reported rather than ignored.
+    fn only(&self, names: &[&str]) -> Result<(), String> {
+        match self.map.keys().find(|key| !names.contains(&key.as_str())) {
+            Some(key) => Err(format!("{} has an unknown field `{key}` (expected {})", self.at, names.join(", "))),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<&'a Value, String> {
+        self.map.get(name).ok_or_else(|| format!("{} has no `{name}`", self.at))
+    }
+
+    fn str(&self, name: &str) -> Result<&'a str, String> {
+        self.get(name)?.as_str().ok_or_else(|| format!("{}.{name} must be a string", self.at))
+    }
+
+    /// A byte string: lowercase hex, two digits a byte.
+    fn hex(&self, name: &str) -> Result<Vec<u8>, String> {
+        let text = self.str(name)?;
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!("{}.{name} must be lowercase hex", self.at));
+        }
+        hex::decode(text).map_err(|e| format!("{}.{name} must be lowercase hex, but {e}", self.at))
+    }
+
+    /// A JSON integer from 0 to 2^64 - 1, read exactly (never through a float).
+    fn u64(&self, name: &str) -> Result<u64, String> {
+        self.get(name)?.as_u64().ok_or_else(|| format!("{}.{name} must be an integer from 0 to 2^64 - 1", self.at))
+    }
+
+    /// A JSON integer from 0 to 2^32 - 1.
+    fn u32(&self, name: &str) -> Result<u32, String> {
+        let value = self.get(name)?.as_u64().and_then(|n| u32::try_from(n).ok());
+        value.ok_or_else(|| format!("{}.{name} must be an integer from 0 to 2^32 - 1", self.at))
+    }
+
+    /// A cap: `null` for none, else an integer from 0 to 2^32 - 1 (the reference judges its bounds).
+    fn cap(&self, name: &str) -> Result<Option<u32>, String> {
+        match self.get(name)? {
+            Value::Null => Ok(None),
+            _ => self.u32(name).map(Some),
+        }
+    }
+}
+
+/// Reads one event, `{"at", "event", ...fields}`: the time and the event, or what cannot be read.
+fn parse_event(value: &Value, at: String) -> Result<(u64, Ev), String> {
+    let f = Fields::new(value, at)?;
+    let now = f.u64("at")?;
+    let name = f.str("event")?;
+    let (fields, ev): (&[&str], Ev) = match name {
+        "receive" => (
+            &["sender", "sentAt", "ttl", "bor", "content"],
+            Ev::Receive {
+                sender: f.hex("sender")?,
+                sent_at: f.u64("sentAt")?,
+                ttl: f.u32("ttl")?,
+                bor: f.u32("bor")?,
+                content: f.hex("content")?,
+            },
+        ),
+        "read" => (&[], Ev::Read),
+        "tick" => (&[], Ev::Tick),
+        "recall" => (&["by"], Ev::Recall(f.hex("by")?)),
+        "delete" => (&[], Ev::Delete),
+        "password_reset" => (&[], Ev::Reset),
+        "device_removed" => (&[], Ev::Removed),
+        "set_cap" => (&["cap"], Ev::Cap(f.cap("cap")?)),
+        other => {
+            return Err(format!(
+                "{}.event {other:?} is not an expiry event (expected receive, read, tick, recall, delete, \
+                 password_reset, device_removed or set_cap)",
+                f.at
+            ));
+        }
+    };
+    let mut allowed = vec!["at", "event"];
+    allowed.extend_from_slice(fields);
+    f.only(&allowed)?;
+    Ok((now, ev))
+}
+
+/// Runs one `expiry.scenario` test's `args` on the reference: `Ok(Ok(expected))` with
+/// `expected = {"steps": [...]}`, `Ok(Err(error))` when the machine cannot be created (its cap is
+/// refused, EXP-014), or `Err(message)` when the arguments cannot be read (an adapter's
+/// `adapter.bad_request`).
+///
+/// Every argument is read before the reference is called, so unreadable arguments are reported
+/// as such whatever else is wrong with the scenario.
+///
+/// # Errors
+/// A message naming the first argument that cannot be read: a missing, unknown or mistyped field,
+/// bad or upper-case hex, a `messageId` that is not 16 bytes, an unknown event name, an integer
+/// out of its range (`at` and `sentAt` 64 bits; `ttl`, `bor` and `cap` 32 bits).
+pub fn scenario(args: &Value) -> Result<Result<Value, ExpiryError>, String> {
+    let f = Fields::new(args, "args".to_owned())?;
+    f.only(&["messageId", "cap", "events"])?;
+    let id = f.hex("messageId")?;
+    let id: [u8; 16] =
+        id.as_slice().try_into().map_err(|_| format!("args.messageId must be 16 bytes, not {}", id.len()))?;
+    let cap = f.cap("cap")?;
+    let list = f.get("events")?.as_array().ok_or("args.events must be an array")?;
+    let events = list
+        .iter()
+        .enumerate()
+        .map(|(i, event)| parse_event(event, format!("args.events[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(run(id, cap, &events).map(|steps| json!({ "steps": steps })))
 }
 
 /// Runs a scenario on the reference: the per-step JSON, or the creation error.
@@ -867,11 +1005,14 @@ fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Grou
             "events": s.steps.iter().map(|(at, ev)| ev.json(*at)).collect::<Vec<_>>(),
         });
         let case = Case { id: &s.id, comment: &s.comment, requirements: &s.requirements, flags: &s.flags };
-        match (run(id, s.cap, &s.steps), s.creation_error) {
+        // The expectation comes from the args as written, read back the way an adapter reads them.
+        let result = scenario(&args)
+            .map_err(|e| GenerateError(format!("{}: the generator wrote args it cannot read: {e}", s.id)))?;
+        match (result, s.creation_error) {
             (Err(e), Some(code)) if e.code() == code => g.invalid(&case, args, code),
-            (Ok(steps), None) => {
+            (Ok(expected), None) => {
                 for (index, want) in &s.checks {
-                    let got = &steps[*index];
+                    let got = &expected["steps"][*index];
                     let mismatch = want
                         .as_object()
                         .into_iter()
@@ -884,7 +1025,7 @@ fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Grou
                         )));
                     }
                 }
-                g.valid(&case, args, json!({ "steps": steps }));
+                g.valid(&case, args, expected);
             }
             (got, want) => {
                 return Err(GenerateError(format!(
