@@ -483,8 +483,6 @@ pub enum Reply {
 /// Why a store was accepted but nothing was held (RET-011).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NotStoredReason {
-    /// A message with this ID is already held (RET-012).
-    Duplicate,
     /// The message's expiry had passed when it arrived (RET-021).
     Expired,
     /// No device is to receive it: the conversation has no other device, or every other member
@@ -497,7 +495,6 @@ impl NotStoredReason {
     #[must_use]
     pub const fn label(self) -> &'static str {
         match self {
-            Self::Duplicate => "duplicate",
             Self::Expired => "expired",
             Self::NoRecipients => "no_recipients",
         }

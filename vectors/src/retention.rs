@@ -1194,24 +1194,40 @@ fn delivery_scenarios() -> Vec<Scenario> {
             .step(T0 + 4, fetch("bob-phone"))
             .expect(messages(&[2])),
         sc(
-            "duplicate-while-held",
-            "A second store of a held message ID is accepted and ignored, from the same sender or another.",
-            &["RET-011", "RET-012"],
+            "restore-while-held-is-a-second-copy",
+            "The server does not deduplicate: a re-store of a held ID is a second copy with its own deadline; one ack per device covers both.",
+            &["RET-011", "RET-012", "RET-022"],
             &[],
         )
         .base()
         .step(T0, store("alice-phone", 1, "dm-ab", T0, 3600))
         .step(T0 + 1, store("alice-phone", 1, "dm-ab", T0 + 1, 60))
-        .expect(all(&[accepted(1), outs(&[o_not_stored(1, "duplicate")]), held(&[1])]))
-        .step(T0 + 2, store("bob-phone", 1, "room-1", T0 + 2, 60))
-        .expect(all(&[accepted(1), outs(&[o_not_stored(1, "duplicate")])]))
-        .step(T0 + 3, fetch("carol-phone"))
+        .expect(all(&[accepted(1), outs(&[o_stored(1, DM, T0 + 61)]), held(&[1, 1])]))
+        .step(T0 + 2, fetch("bob-phone"))
+        .expect(messages(&[1, 1]))
+        .step(T0 + 3, ack("bob-phone", 1))
+        .expect(all(&[reply("acked"), outs(&[]), held(&[1, 1])]))
+        .step(T0 + 4, fetch("bob-phone"))
         .expect(messages(&[]))
-        .step(T0 + 61, fetch("bob-phone"))
-        .expect(all(&[messages(&[1]), outs(&[])])),
+        .step(T0 + 5, ack("bob-laptop", 1))
+        .expect(all(&[outs(&[o_purged(1, "delivered"), o_purged(1, "delivered")]), held(&[])])),
+        sc(
+            "copies-expire-apart",
+            "Two copies of one ID, from different senders, each go at their own deadline.",
+            &["RET-012", "RET-021"],
+            &["At"],
+        )
+        .base()
+        .step(T0, store("alice-phone", 1, "room-1", T0, 3600))
+        .step(T0 + 1, store("bob-phone", 1, "room-1", T0 + 1, 60))
+        .expect(outs(&[o_stored(1, &["alice-phone", "bob-laptop", "carol-phone"], T0 + 61)]))
+        .step(T0 + 61, fetch("carol-phone"))
+        .expect(all(&[messages(&[1]), outs(&[o_purged(1, "expiry")]), held(&[1])]))
+        .step(T0 + 3600, fetch("carol-phone"))
+        .expect(all(&[messages(&[]), outs(&[o_purged(1, "expiry")]), held(&[])])),
         sc(
             "duplicate-after-purge-is-new",
-            "Once a message is purged, the server remembers nothing of it: its ID stored again is a new message.",
+            "Once a message is purged, the server remembers nothing of it: its ID stored again is held again.",
             &["RET-012"],
             &[],
         )
@@ -1547,7 +1563,7 @@ fn block_scenarios() -> Vec<Scenario> {
     let mut v = Vec::new();
     v.extend(block_pair(
         "dm",
-        "alice sends to bob twice and recalls; her replies are the same either way",
+        "alice sends to bob, re-sends the same ID and recalls; her replies are the same either way",
         &["RET-041", "RET-042"],
         "bob",
         "alice",
@@ -1562,10 +1578,10 @@ fn block_scenarios() -> Vec<Scenario> {
                 .step(T0 + 3, store("alice-phone", 1, "dm-ab", T0 + 1, 3600))
                 .expect(all(&[
                     accepted(1),
-                    outs(&[if blocked { o_not_stored(1, "no_recipients") } else { o_not_stored(1, "duplicate") }]),
+                    outs(&[if blocked { o_not_stored(1, "no_recipients") } else { o_stored(1, DM, T0 + 3601) }]),
                 ]))
                 .step(T0 + 4, recall("alice-phone", 1))
-                .expect(all(&[recalled(1), outs_if(!blocked, &[o_purged(1, "recalled")])]))
+                .expect(all(&[recalled(1), outs_if(!blocked, &[o_purged(1, "recalled"), o_purged(1, "recalled")])]))
                 .step(T0 + 5, fetch("bob-phone"))
                 .expect(all(&[messages(&[]), held(&[])]))
         },

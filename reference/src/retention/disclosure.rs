@@ -19,7 +19,7 @@ pub struct Facts {
     pub last_use_day: u64,
     /// The platforms of every device it has added, in label order.
     pub platforms: Vec<Platform>,
-    /// How many messages it has sent (stores accepted that were not duplicates).
+    /// How many messages it has sent (accepted stores, RET-011).
     pub sent: u64,
     /// How many messages were stored for at least one of its devices, sent by another account.
     pub received: u64,

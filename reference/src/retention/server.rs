@@ -143,7 +143,8 @@ pub struct Server {
     next_device: DeviceKey,
     rooms: BTreeMap<RouteId, BTreeSet<AccountId>>,
     messages: BTreeMap<Seq, Held>,
-    message_ids: BTreeMap<MessageId, Seq>,
+    /// Index: (message ID, store order) of every held message. IDs are not unique (RET-012).
+    message_ids: BTreeSet<(MessageId, Seq)>,
     deadlines: BTreeSet<(u64, Seq)>,
     next_seq: Seq,
     records: BTreeMap<(AccountId, RecordNo), Record>,
@@ -182,7 +183,7 @@ impl Server {
             next_device: 0,
             rooms: BTreeMap::new(),
             messages: BTreeMap::new(),
-            message_ids: BTreeMap::new(),
+            message_ids: BTreeSet::new(),
             deadlines: BTreeSet::new(),
             next_seq: 0,
             records: BTreeMap::new(),
@@ -211,16 +212,19 @@ impl Server {
         self.messages.len()
     }
 
-    /// The IDs of the held messages, in byte order.
+    /// The IDs of the held messages, in byte order; an ID held twice (RET-012) appears twice.
     pub fn held_ids(&self) -> impl Iterator<Item = &MessageId> {
-        self.message_ids.keys()
+        self.message_ids.iter().map(|(id, _)| id)
     }
 
-    /// The deadline of a held message (RET-020), if it is held.
-    #[must_use]
-    pub fn deadline_of(&self, message_id: &MessageId) -> Option<u64> {
-        let seq = self.message_ids.get(message_id)?;
-        self.messages.get(seq).map(|m| m.deadline)
+    /// The held messages in store order, each as its ID and deadline (RET-020).
+    pub fn held(&self) -> impl Iterator<Item = (MessageId, u64)> + '_ {
+        self.messages.values().map(|m| (m.id, m.deadline))
+    }
+
+    /// Store orders of the held messages with this ID.
+    fn copies(&self, message_id: &MessageId) -> Vec<Seq> {
+        self.message_ids.range((*message_id, 0)..=(*message_id, Seq::MAX)).map(|&(_, seq)| seq).collect()
     }
 
     /// Whether `account` is tombstoned (RET-055).
@@ -543,11 +547,6 @@ impl Server {
         let message_id = store.message_id;
         let reply = Reply::Accepted { message_id };
         // Accepted from here on: the reply is the same whatever follows (RET-011, RET-042).
-        if self.message_ids.contains_key(&message_id) {
-            self.touch(&sender);
-            out.push(Output::NotStored { message_id, reason: NotStoredReason::Duplicate });
-            return Ok(reply);
-        }
         let direct = members.len() == 2;
         // RET-030, RET-041: recipients are fixed now: every device of every member, except the
         // sending device and the devices of members who block the sender.
@@ -616,7 +615,7 @@ impl Server {
                 recipients: recipients.iter().map(|&(_, key)| Recipient { key, acked: false }).collect(),
             },
         );
-        self.message_ids.insert(message_id, seq);
+        self.message_ids.insert((message_id, seq));
         self.deadlines.insert((deadline, seq));
         let mut ids: Vec<RouteId> = recipients.into_iter().map(|(id, _)| id).collect();
         ids.sort_unstable();
@@ -639,24 +638,36 @@ impl Server {
         Ok(Reply::Messages(messages))
     }
 
-    /// RET-022, RET-023: one refusal, `unknown_message`, for every ack that does not name a
-    /// delivery pending for this device.
+    /// RET-022, RET-023: the ack applies to every held copy of the ID pending for this device
+    /// (RET-012); one refusal, `unknown_message`, when there is none.
     fn ack(&mut self, device: &[u8], message_id: &MessageId, out: &mut Vec<Output>) -> Result<Reply, RetentionError> {
         let id = route(device, EventProblem::Device)?;
         let found = self.devices.get(&id).ok_or(RetentionError::UnknownDevice)?;
         let (key, account) = (found.key, found.account);
-        let seq = *self.message_ids.get(message_id).ok_or(RetentionError::UnknownMessage)?;
-        let held = self.messages.get_mut(&seq).ok_or(RetentionError::UnknownMessage)?;
-        let entry =
-            held.recipients.iter_mut().find(|r| r.key == key && !r.acked).ok_or(RetentionError::UnknownMessage)?;
-        entry.acked = true;
-        let done = held.recipients.iter().all(|r| r.acked);
-        if let Some(d) = self.devices.get_mut(&id) {
-            d.pending.remove(&seq);
-            d.acked.insert(seq);
+        let pending: Vec<Seq> = self
+            .copies(message_id)
+            .into_iter()
+            .filter(|seq| self.messages.get(seq).is_some_and(|m| m.recipients.iter().any(|r| r.key == key && !r.acked)))
+            .collect();
+        if pending.is_empty() {
+            return Err(RetentionError::UnknownMessage);
+        }
+        let mut done = Vec::new();
+        for seq in pending {
+            let Some(held) = self.messages.get_mut(&seq) else { continue };
+            for r in held.recipients.iter_mut().filter(|r| r.key == key) {
+                r.acked = true;
+            }
+            if held.recipients.iter().all(|r| r.acked) {
+                done.push(seq);
+            }
+            if let Some(d) = self.devices.get_mut(&id) {
+                d.pending.remove(&seq);
+                d.acked.insert(seq);
+            }
         }
         self.touch(&account);
-        if done {
+        for seq in done {
             self.purge(seq, PurgeReason::Delivered, out);
         }
         Ok(Reply::Acked)
@@ -666,13 +677,13 @@ impl Server {
     fn recall(&mut self, device: &[u8], message_id: MessageId, out: &mut Vec<Output>) -> Result<Reply, RetentionError> {
         let id = route(device, EventProblem::Device)?;
         let account = self.devices.get(&id).ok_or(RetentionError::UnknownDevice)?.account;
-        let target = self
-            .message_ids
-            .get(&message_id)
-            .copied()
-            .filter(|seq| self.messages.get(seq).is_some_and(|m| m.sender_device == id && m.sender == account));
+        let own: Vec<Seq> = self
+            .copies(&message_id)
+            .into_iter()
+            .filter(|seq| self.messages.get(seq).is_some_and(|m| m.sender_device == id && m.sender == account))
+            .collect();
         self.touch(&account);
-        if let Some(seq) = target {
+        for seq in own {
             self.purge(seq, PurgeReason::Recalled, out);
         }
         Ok(Reply::Recalled { message_id })
@@ -812,7 +823,7 @@ impl Server {
     /// Removes a held message and every index entry of it.
     fn purge(&mut self, seq: Seq, reason: PurgeReason, out: &mut Vec<Output>) {
         let Some(held) = self.messages.remove(&seq) else { return };
-        self.message_ids.remove(&held.id);
+        self.message_ids.remove(&(held.id, seq));
         self.deadlines.remove(&(held.deadline, seq));
         for r in &held.recipients {
             if let Some(device) = self.device_keys.get(&r.key).and_then(|id| self.devices.get_mut(id)) {
@@ -908,7 +919,7 @@ impl Server {
             if m.recipients.iter().all(|r| r.acked) {
                 return Err(AuditError("RET-022: a message with no pending recipient is held"));
             }
-            if self.message_ids.get(&m.id) != Some(seq) || !self.deadlines.contains(&(m.deadline, *seq)) {
+            if !self.message_ids.contains(&(m.id, *seq)) || !self.deadlines.contains(&(m.deadline, *seq)) {
                 return Err(AuditError("index: a held message is missing from an index"));
             }
             if !self.accounts.get(&m.sender).is_some_and(|a| a.sent.contains(seq)) {
