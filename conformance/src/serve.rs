@@ -48,7 +48,21 @@ impl From<io::Error> for ServeError {
 /// # Errors
 /// [`ServeError::Io`] when reading or writing fails; [`ServeError::Protocol`] for a request line
 /// longer than [`MAX_REQUEST_LINE`] or without a usable `id` (there is nothing to answer it with).
-pub fn serve(mut input: impl BufRead, mut output: impl Write) -> Result<(), ServeError> {
+pub fn serve(input: impl BufRead, output: impl Write) -> Result<(), ServeError> {
+    serve_with(input, output, answer)
+}
+
+/// [`serve`] with another answerer: `answer(op, args)` gives the response to every request,
+/// `hello` included (see [`answer_hello`]). `cinder-broken-adapter` serves its faulty variants
+/// this way.
+///
+/// # Errors
+/// As [`serve`].
+pub fn serve_with(
+    mut input: impl BufRead,
+    mut output: impl Write,
+    mut answer: impl FnMut(&str, &Value) -> Response,
+) -> Result<(), ServeError> {
     loop {
         let line = match read_line_bounded(&mut input, MAX_REQUEST_LINE)? {
             LineRead::Eof => return Ok(()),
@@ -76,10 +90,15 @@ pub fn answer(op: &str, args: &Value) -> Response {
     if op != HELLO_OP {
         return dispatch(op, args);
     }
+    answer_hello(args, ADAPTER_NAME, capabilities())
+}
+
+/// The answer to `hello` with `args`, for an adapter named `name` that implements
+/// `capabilities`: `ok` for protocol version [`PROTOCOL_VERSION`], an error otherwise.
+#[must_use]
+pub fn answer_hello(args: &Value, name: &str, capabilities: Vec<String>) -> Response {
     match args.get("protocol").and_then(Value::as_u64) {
-        Some(PROTOCOL_VERSION) => {
-            Response::Ok(Hello { adapter: ADAPTER_NAME.into(), capabilities: capabilities() }.to_fields())
-        }
+        Some(PROTOCOL_VERSION) => Response::Ok(Hello { adapter: name.into(), capabilities }.to_fields()),
         Some(other) => Response::error(
             UNSUPPORTED_PROTOCOL,
             format!("this adapter speaks protocol {PROTOCOL_VERSION}, not {other}"),

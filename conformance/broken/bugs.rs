@@ -1,0 +1,127 @@
+//! Every bug `cinder-broken-adapter` can inject, and the ones planned for parts not yet landed.
+//!
+//! Each part that has bugs has its own file beside this one (`identity.rs`, `envelope.rs`,
+//! `expiry.rs`): a second implementation of the part written from its spec chapter, a `Bug` enum
+//! with one variant per fault, a `BUGS` table naming each, and an `answer(op, args)` method.
+//! Adding a part's bugs is adding its file, one [`Variant`] and one line in [`implemented`]; then
+//! remove its rows from [`PLANNED`].
+
+use crate::{envelope, expiry, identity};
+
+/// One bug of a part, as its file lists it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Info<B: 'static> {
+    /// Which fault the part's implementation switches on.
+    pub(crate) bug: B,
+    /// `part-what-goes-wrong`: the name `--bug` takes.
+    pub(crate) name: &'static str,
+    /// The requirement IDs the bug breaks.
+    pub(crate) breaks: &'static str,
+    /// The realistic mistake, in one sentence.
+    pub(crate) summary: &'static str,
+}
+
+/// An injectable bug: which part, which fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Variant {
+    Identity(identity::Bug),
+    Envelope(envelope::Bug),
+    Expiry(expiry::Bug),
+}
+
+/// A bug as `--list-bugs` shows it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Listed {
+    pub(crate) name: &'static str,
+    pub(crate) part: &'static str,
+    pub(crate) breaks: &'static str,
+    pub(crate) summary: &'static str,
+    /// `None` for a bug planned for a part whose adapter operations have not landed yet.
+    pub(crate) variant: Option<Variant>,
+}
+
+fn of<B: Copy>(part: &'static str, infos: &[Info<B>], variant: fn(B) -> Variant) -> impl Iterator<Item = Listed> {
+    infos.iter().map(move |info| Listed {
+        name: info.name,
+        part,
+        breaks: info.breaks,
+        summary: info.summary,
+        variant: Some(variant(info.bug)),
+    })
+}
+
+/// Every bug that can be injected, part by part.
+pub(crate) fn implemented() -> Vec<Listed> {
+    of("identity", identity::BUGS, Variant::Identity)
+        .chain(of("envelope", envelope::BUGS, Variant::Envelope))
+        .chain(of("expiry", expiry::BUGS, Variant::Expiry))
+        .collect()
+}
+
+/// Bugs named for parts whose adapter operations (and so vectors the runner can send) have not
+/// landed yet: `(name, part, breaks, summary)`. Each moves into its part's file when the part lands.
+pub(crate) const PLANNED: &[(&str, &str, &str, &str)] = &[
+    ("session-replayed-message-accepted", "session", "SES-043", "a message whose key was already used opens again"),
+    (
+        "session-skip-window-off-by-one",
+        "session",
+        "SES-045",
+        "one skipped key more than the window allows is stored, or the last one allowed is refused",
+    ),
+    (
+        "session-failed-handshake-consumes-prekey",
+        "session",
+        "SES-027",
+        "a handshake that fails still consumes the one-time prekey",
+    ),
+    (
+        "session-unsigned-prekey-accepted",
+        "session",
+        "SES-015",
+        "a signed prekey is used without checking its signature",
+    ),
+    (
+        "retention-purge-before-every-ack",
+        "retention",
+        "RET-022",
+        "a message is purged once the first recipient device acknowledges it, not every one",
+    ),
+    ("retention-new-device-backfilled", "retention", "RET-031", "a device added later receives messages stored before"),
+    (
+        "retention-late-member-sees-old-messages",
+        "retention",
+        "RET-032",
+        "an account that joins a conversation receives messages stored before it joined",
+    ),
+    (
+        "retention-blocked-sender-told",
+        "retention",
+        "RET-042",
+        "the reply to a blocked sender's store differs from any other",
+    ),
+    (
+        "retention-hold-keeps-content",
+        "retention",
+        "RET-053",
+        "a preservation hold keeps message content past its deadline",
+    ),
+    (
+        "retention-tombstone-reregistered",
+        "retention",
+        "RET-055",
+        "a terminated account's identifier can register again",
+    ),
+];
+
+/// Every bug, implemented first, then planned.
+pub(crate) fn all() -> Vec<Listed> {
+    let mut all = implemented();
+    all.extend(PLANNED.iter().map(|&(name, part, breaks, summary)| Listed {
+        name,
+        part,
+        breaks,
+        summary,
+        variant: None,
+    }));
+    all
+}
