@@ -4,10 +4,11 @@
 //! This is the one place where protocol operations meet the `cinder` crate. The built-in target
 //! ([`crate::target::builtin`]) calls it in-process; the `cinder-reference-adapter` binary serves it
 //! over stdin/stdout. Each protocol part has its own file beside this one (`dispatch/identity.rs`,
-//! `dispatch/envelope.rs`, `dispatch/expiry.rs`); a new part adds its file and its rows to the
-//! `OPERATIONS` table. Scenario operations (expiry and later parts) read their arguments and write
-//! their steps with the vector generator's own function (`cinder_vectors::expiry::scenario`), so
-//! that the adapter and the vectors share one JSON conversion.
+//! `dispatch/envelope.rs`, `dispatch/expiry.rs`, `dispatch/retention.rs`); a new part adds its file
+//! and its rows to the `OPERATIONS` table. Scenario operations (expiry, retention) read their
+//! arguments and write their steps with the vector generator's own function
+//! (`cinder_vectors::expiry::scenario`, `cinder_vectors::retention::scenario`), so that the adapter
+//! and the vectors share one JSON conversion.
 
 use serde_json::{Map, Value};
 
@@ -17,6 +18,7 @@ use crate::protocol::{BAD_REQUEST, INTERNAL_ERROR, Response};
 mod envelope;
 mod expiry;
 mod identity;
+mod retention;
 
 /// Result fields of a successful operation.
 type Fields = Map<String, Value>;
@@ -35,6 +37,7 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("envelope.open", envelope::open),
     ("envelope.decode", envelope::decode),
     ("expiry.scenario", expiry::scenario),
+    ("retention.scenario", retention::scenario),
 ];
 
 /// The operations [`dispatch`] implements, in the order of `ADAPTER.md`'s tables: what the
