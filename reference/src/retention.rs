@@ -48,7 +48,7 @@ mod disclosure;
 mod server;
 
 pub use disclosure::{Disclosure, Facts, MessageView, RecipientView, RecordView};
-pub use server::{Census, Server};
+pub use server::{AuditError, Census, Server};
 
 /// One day in seconds. Account facts keep dates as day numbers, `time / DAY` (RET-050).
 pub const DAY: u64 = 86_400;
