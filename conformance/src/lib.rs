@@ -5,6 +5,7 @@
 pub mod check;
 pub mod crosscheck;
 pub mod dispatch;
+pub mod expect;
 pub mod filter;
 mod lines;
 pub mod load;

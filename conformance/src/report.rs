@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Exit;
+use crate::expect::{ExpectationsReport, Kind};
 use crate::protocol::PROTOCOL_VERSION;
 
 pub mod human;
@@ -22,6 +23,13 @@ pub enum Status {
     Unsupported,
     /// The run stopped before reaching the case (adapter broken, or run timeout).
     NotRun,
+    /// An expectations entry (`skip`) kept the case from being sent.
+    Skipped,
+    /// It failed, as an expectations entry (`fail`) says it does; this does not fail the run.
+    ExpectedFailure,
+    /// It passed, though an expectations entry (`fail`) says it fails; this fails the run, so that
+    /// the entry is removed.
+    UnexpectedPass,
 }
 
 /// Why a case did not pass, with what it expected and what came.
@@ -56,9 +64,25 @@ pub struct CaseReport {
     pub requirements: Vec<String>,
     /// The arguments sent.
     pub args: Value,
-    /// Set for every status but [`Status::Passed`].
+    /// Set when the case got an answer or a fault that did not pass it ([`Status::Failed`],
+    /// [`Status::ExpectedFailure`], [`Status::Unsupported`], [`Status::NotRun`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
+    /// The expectations entry that decided the case, if one matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expectation: Option<CaseExpectation>,
+}
+
+/// The expectations entry that matched a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseExpectation {
+    /// The entry's line in the expectations file.
+    pub line: usize,
+    /// `fail` or `skip`.
+    pub kind: Kind,
+    /// The entry's reason.
+    pub reason: String,
 }
 
 /// The selected cases of one group.
@@ -122,13 +146,25 @@ pub struct Counts {
     pub unsupported: usize,
     /// Cases never run.
     pub not_run: usize,
+    /// Cases an expectations entry skipped.
+    pub skipped: usize,
+    /// Cases that failed as an expectations entry says.
+    pub expected_failures: usize,
+    /// Cases that passed though an expectations entry says they fail.
+    pub unexpected_passes: usize,
 }
 
 impl Counts {
     /// All cases counted.
     #[must_use]
     pub const fn total(&self) -> usize {
-        self.passed + self.failed + self.unsupported + self.not_run
+        self.passed
+            + self.failed
+            + self.unsupported
+            + self.not_run
+            + self.skipped
+            + self.expected_failures
+            + self.unexpected_passes
     }
 
     fn add(&mut self, status: Status) {
@@ -137,6 +173,9 @@ impl Counts {
             Status::Failed => self.failed += 1,
             Status::Unsupported => self.unsupported += 1,
             Status::NotRun => self.not_run += 1,
+            Status::Skipped => self.skipped += 1,
+            Status::ExpectedFailure => self.expected_failures += 1,
+            Status::UnexpectedPass => self.unexpected_passes += 1,
         }
     }
 
@@ -187,8 +226,12 @@ pub struct RunReport {
     /// Why the run ended early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<Stop>,
-    /// Things worth knowing that did not fail a case (e.g. an adapter that would not exit).
+    /// Things worth knowing that did not fail a case (e.g. an adapter that would not exit, an
+    /// unused expectations entry).
     pub warnings: Vec<String>,
+    /// The expectations file (`--expect`), entry by entry, if one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expectations: Option<ExpectationsReport>,
 }
 
 impl RunReport {
@@ -209,7 +252,10 @@ impl RunReport {
         let counts = self.counts();
         if self.stopped.is_some() {
             Exit::AdapterBroken
-        } else if counts.failed > 0 || (counts.unsupported > 0 && !self.allow_unsupported) {
+        } else if counts.failed > 0
+            || counts.unexpected_passes > 0
+            || (counts.unsupported > 0 && !self.allow_unsupported)
+        {
             Exit::Failed
         } else {
             Exit::Passed
@@ -225,8 +271,15 @@ impl RunReport {
             "conformance: {} passed, {} failed, {} unsupported",
             counts.passed, counts.failed, counts.unsupported
         );
-        if counts.not_run > 0 {
-            line.push_str(&format!(", {} not run", counts.not_run));
+        for (count, what) in [
+            (counts.not_run, "not run"),
+            (counts.expected_failures, "expected failures"),
+            (counts.unexpected_passes, "unexpected passes"),
+            (counts.skipped, "skipped"),
+        ] {
+            if count > 0 {
+                line.push_str(&format!(", {count} {what}"));
+            }
         }
         let per_file: Vec<String> = self
             .files
@@ -259,6 +312,9 @@ impl RunReport {
                 "failed": counts.failed,
                 "unsupported": counts.unsupported,
                 "notRun": counts.not_run,
+                "skipped": counts.skipped,
+                "expectedFailures": counts.expected_failures,
+                "unexpectedPasses": counts.unexpected_passes,
                 "total": counts.total(),
             },
         });

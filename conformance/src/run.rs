@@ -8,6 +8,9 @@
 //! After the vector cases of the first file of each part come that part's cross checks
 //! ([`crate::crosscheck`]), as one more group of the file; a cross check may send several
 //! requests, and a fault in any of them ends it as a fault ends a vector case.
+//!
+//! An expectations file ([`crate::expect`]) can mark cases as known failures (they run; a failure
+//! is expected, a pass is reported) or as skipped (they are not sent).
 
 use core::time::Duration;
 use std::time::Instant;
@@ -16,10 +19,11 @@ use cinder_vectors::format::TestCase;
 
 use crate::check::{Verdict, check, describe_expected};
 use crate::crosscheck::{self, Caller, CheckVerdict, CrossCheck, NoAnswer};
+use crate::expect::{EntryReport, Expectations, ExpectationsReport, Kind};
 use crate::filter::{Pattern, selected};
 use crate::load::{LoadedFile, case_path};
 use crate::protocol::{Hello, Response};
-use crate::report::{CaseReport, Detail, FileReport, GroupReport, RunReport, Status, Stop, StopKind};
+use crate::report::{CaseExpectation, CaseReport, Detail, FileReport, GroupReport, RunReport, Status, Stop, StopKind};
 use crate::target::{FaultKind, Limits, Target};
 
 /// Default `--timeout`: the longest wait for one response.
@@ -38,6 +42,8 @@ pub struct Options {
     pub run_timeout: Duration,
     /// Whether unsupported cases are accepted.
     pub allow_unsupported: bool,
+    /// Known failures and skips (`--expect`).
+    pub expectations: Option<Expectations>,
 }
 
 impl Default for Options {
@@ -47,8 +53,25 @@ impl Default for Options {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             run_timeout: DEFAULT_RUN_TIMEOUT,
             allow_unsupported: false,
+            expectations: None,
         }
     }
+}
+
+/// Told about each case just before it runs, so that a long run can show progress.
+pub trait Progress {
+    /// Case number `index` (from 0) of `total`, with path `path`, is about to run.
+    fn case(&mut self, index: usize, total: usize, path: &str);
+    /// The run is over (every case has run, or been reported not run).
+    fn done(&mut self) {}
+}
+
+/// No progress shown.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn case(&mut self, _index: usize, _total: usize, _path: &str) {}
 }
 
 /// The paths (`file/group/id`) of the cases `filters` select, in run order: every vector case,
@@ -139,21 +162,43 @@ fn plan<'f>(files: &'f [LoadedFile], filters: &[Pattern]) -> Vec<PlannedFile<'f>
 /// Runs the selected cases of `files` against `target`: the vector cases, and the cross checks
 /// of each part after its first file.
 pub fn run(files: &[LoadedFile], target: &mut dyn Target, options: &Options) -> RunReport {
+    run_with_progress(files, target, options, &mut Quiet)
+}
+
+/// [`run`], telling `progress` about each case before it runs.
+pub fn run_with_progress(
+    files: &[LoadedFile],
+    target: &mut dyn Target,
+    options: &Options,
+    progress: &mut dyn Progress,
+) -> RunReport {
     let started = Instant::now();
     let limits = Limits { request_timeout: options.request_timeout, run_deadline: started + options.run_timeout };
     let mut runner =
         Runner { target, limits, run_timeout: options.run_timeout, session: None, adapter: None, stopped: None };
+    let planned = plan(files, &options.filters);
+    let total = planned.iter().flat_map(|file| &file.groups).map(|group| group.cases.len()).sum();
+    let mut index = 0;
+    let mut decided = vec![0usize; options.expectations.as_ref().map_or(0, |e| e.entries.len())];
     let mut reports = Vec::new();
-    for planned in plan(files, &options.filters) {
-        let groups = planned
-            .groups
-            .into_iter()
-            .map(|group| GroupReport {
-                group: group.name,
-                op: group.op,
-                cases: group.cases.into_iter().map(|case| runner.case(case)).collect(),
-            })
-            .collect();
+    for planned in planned {
+        let mut groups = Vec::new();
+        for group in planned.groups {
+            let mut cases = Vec::new();
+            for case in group.cases {
+                progress.case(index, total, &case.path);
+                index += 1;
+                let entry = options
+                    .expectations
+                    .as_ref()
+                    .and_then(|e| e.entries.iter().enumerate().find(|(_, entry)| entry.glob.matches(&case.path)));
+                if let Some((at, _)) = entry {
+                    decided[at] += 1;
+                }
+                cases.push(runner.case(case, entry.map(|(_, entry)| entry)));
+            }
+            groups.push(GroupReport { group: group.name, op: group.op, cases });
+        }
         reports.push(FileReport {
             name: planned.file.name.clone(),
             path: planned.file.path.display().to_string(),
@@ -161,7 +206,36 @@ pub fn run(files: &[LoadedFile], target: &mut dyn Target, options: &Options) -> 
             groups,
         });
     }
-    let warnings = runner.target.finish();
+    progress.done();
+    let mut warnings = runner.target.finish();
+    let expectations = options.expectations.as_ref().map(|expectations| {
+        // Unused: matching no case of the files at all, whatever the filters selected.
+        let every_path = selected_paths(files, &[]);
+        let entries: Vec<EntryReport> = expectations
+            .entries
+            .iter()
+            .zip(&decided)
+            .map(|(entry, &matched)| EntryReport {
+                line: entry.line,
+                kind: entry.kind,
+                glob: entry.glob.as_str().to_owned(),
+                reason: entry.reason.clone(),
+                matched,
+                used: matched > 0 || every_path.iter().any(|path| entry.glob.matches(path)),
+            })
+            .collect();
+        let report = ExpectationsReport { path: expectations.path.display().to_string(), entries };
+        for entry in report.unused() {
+            warnings.push(format!(
+                "{}:{}: `{} {}` matches no case of the vector files; remove it or fix its glob",
+                report.path,
+                entry.line,
+                entry.kind.word(),
+                entry.glob
+            ));
+        }
+        report
+    });
     RunReport {
         target: runner.target.describe(),
         adapter: runner.adapter,
@@ -169,6 +243,7 @@ pub fn run(files: &[LoadedFile], target: &mut dyn Target, options: &Options) -> 
         files: reports,
         stopped: runner.stopped,
         warnings,
+        expectations,
     }
 }
 
@@ -198,10 +273,16 @@ impl Ended {
 }
 
 impl Runner<'_> {
-    fn case(&mut self, case: Planned<'_>) -> CaseReport {
-        match case.what {
+    fn case(&mut self, case: Planned<'_>, entry: Option<&crate::expect::Entry>) -> CaseReport {
+        let expectation =
+            entry.map(|entry| CaseExpectation { line: entry.line, kind: entry.kind, reason: entry.reason.clone() });
+        let mut report = match case.what {
             Case::Vector { op, test } => {
-                let (status, detail) = self.vector_outcome(op, test);
+                let (status, detail) = if entry.is_some_and(|e| e.kind == Kind::Skip) {
+                    (Status::Skipped, None)
+                } else {
+                    self.vector_outcome(op, test)
+                };
                 CaseReport {
                     id: test.id.clone(),
                     path: case.path,
@@ -210,10 +291,15 @@ impl Runner<'_> {
                     requirements: test.requirements.clone(),
                     args: test.args.clone(),
                     detail,
+                    expectation: None,
                 }
             }
             Case::Cross(check) => {
-                let (status, args, detail) = self.cross_outcome(&check);
+                let (status, args, detail) = if entry.is_some_and(|e| e.kind == Kind::Skip) {
+                    (Status::Skipped, serde_json::Value::Object(serde_json::Map::new()), None)
+                } else {
+                    self.cross_outcome(&check)
+                };
                 CaseReport {
                     id: check.id,
                     path: case.path,
@@ -222,9 +308,19 @@ impl Runner<'_> {
                     requirements: check.requirements,
                     args,
                     detail,
+                    expectation: None,
                 }
             }
+        };
+        if let Some(expectation) = expectation {
+            report.status = match (expectation.kind, report.status) {
+                (Kind::Fail, Status::Failed) => Status::ExpectedFailure,
+                (Kind::Fail, Status::Passed) => Status::UnexpectedPass,
+                (_, status) => status,
+            };
+            report.expectation = Some(expectation);
         }
+        report
     }
 
     fn stop(&mut self, kind: StopKind, message: String, stderr: Option<String>) {

@@ -3,15 +3,17 @@
 
 use core::time::Duration;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use cinder_conformance::Exit;
+use cinder_conformance::expect::Expectations;
 use cinder_conformance::filter::Pattern;
 use cinder_conformance::load::{default_vectors_dir, load_paths};
 use cinder_conformance::report::{human, junit};
-use cinder_conformance::run::{self, Options, selected_paths};
+use cinder_conformance::run::{self, Options, Progress, Quiet, selected_paths};
 use cinder_conformance::target::Target;
 use cinder_conformance::target::builtin::Builtin;
 use cinder_conformance::target::command::AdapterCommand;
@@ -21,13 +23,14 @@ use clap::{Args, Parser, Subcommand};
 const EXIT_CODES: &str = "\
 Exit codes:
   0   every selected case passed
-  1   some case failed, or was unsupported without --allow-unsupported
+  1   some case failed, or was unsupported without --allow-unsupported,
+      or passed though the --expect file says it fails
   2   adapter broken: it could not be started or restarted, answered hello badly,
       or the run timeout passed; the cases left were not run
   3   bad vector file: one could not be read or is not a valid vector file,
       or the files hold no test case
   64  usage error: a bad flag or value, a --filter that matches no case,
-      a report file that cannot be written";
+      a report file that cannot be written, an expectations file that cannot be read";
 
 /// Checks an implementation of Cinder against the test vectors.
 #[derive(Debug, Parser)]
@@ -85,6 +88,15 @@ struct RunArgs {
     /// Print the selected case paths and run nothing.
     #[arg(long)]
     list: bool,
+
+    /// Expectations file: lines `fail GLOB REASON` (known failures: they run, and failing does not
+    /// fail the run; passing does) and `skip GLOB REASON` (not sent). See the README.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+
+    /// Progress on stderr: `auto` draws a bar when stderr is a terminal.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    progress: String,
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -123,6 +135,13 @@ fn run_command(args: &RunArgs) -> Exit {
         Ok(files) => files,
         Err(error) => return fail(Exit::BadVectors, &format!("bad vector file {error}")),
     };
+    let expectations = match &args.expect {
+        Some(path) => match Expectations::load(path) {
+            Ok(expectations) => Some(expectations),
+            Err(error) => return fail(Exit::Usage, &format!("bad expectations file {error}")),
+        },
+        None => None,
+    };
     let filters: Vec<Pattern> = args.filters.iter().map(|f| Pattern::new(f)).collect();
     let selected = selected_paths(&files, &filters);
     if selected.is_empty() {
@@ -160,8 +179,18 @@ fn run_command(args: &RunArgs) -> Exit {
         request_timeout: args.timeout,
         run_timeout: args.run_timeout,
         allow_unsupported: args.allow_unsupported,
+        expectations,
     };
-    let report = run::run(&files, target.as_mut(), &options);
+    let show_progress = match args.progress.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => io::stderr().is_terminal(),
+    };
+    let report = if show_progress {
+        run::run_with_progress(&files, target.as_mut(), &options, &mut Bar::new())
+    } else {
+        run::run_with_progress(&files, target.as_mut(), &options, &mut Quiet)
+    };
     drop(target);
 
     let _ = io::stdout().lock().write_all(human::render(&report).as_bytes());
@@ -176,6 +205,51 @@ fn run_command(args: &RunArgs) -> Exit {
         return fail(Exit::Usage, &format!("cannot write the --junit report {}: {e}", path.display()));
     }
     report.exit()
+}
+
+/// A progress bar on stderr, redrawn in place at most ten times a second, erased at the end.
+struct Bar {
+    last: Option<Instant>,
+    width: usize,
+}
+
+impl Bar {
+    /// The bar's width in characters: `COLUMNS` when the shell exports it, else 80.
+    fn new() -> Self {
+        let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).unwrap_or(80);
+        Self { last: None, width: columns.clamp(40, 200) - 1 }
+    }
+}
+
+impl Progress for Bar {
+    fn case(&mut self, index: usize, total: usize, path: &str) {
+        let now = Instant::now();
+        if self.last.is_some_and(|last| now.duration_since(last) < Duration::from_millis(100)) {
+            return;
+        }
+        self.last = Some(now);
+        let cells = 20;
+        let filled = (index * cells).checked_div(total).unwrap_or(0);
+        let mut line = format!("[{}{}] {index}/{total} ", "=".repeat(filled), " ".repeat(cells - filled));
+        let room = self.width.saturating_sub(line.chars().count());
+        // Vector IDs are data: no control character of theirs reaches the terminal.
+        let path: String = path.chars().filter(|c| !c.is_control()).collect();
+        let shown: String = if path.chars().count() > room {
+            let tail: Vec<char> = path.chars().rev().take(room.saturating_sub(3)).collect();
+            format!("...{}", tail.into_iter().rev().collect::<String>())
+        } else {
+            path
+        };
+        line.push_str(&shown);
+        // Carriage return, the line, then erase to the end of the line.
+        let _ = write!(io::stderr().lock(), "\r{line}\x1b[K");
+    }
+
+    fn done(&mut self) {
+        if self.last.is_some() {
+            let _ = write!(io::stderr().lock(), "\r\x1b[K");
+        }
+    }
 }
 
 fn create<'p>(path: Option<&'p Path>, flag: &str) -> Result<Option<(File, &'p Path)>, String> {

@@ -1,9 +1,10 @@
 //! The report for a person: each case that did not pass with what was expected and what came, a
-//! table of counts per file and group, and one summary line last.
+//! table of counts per file and group, the expectations file's entries, and one summary line last.
 
 use core::fmt::Write as _;
 
 use super::{CaseReport, Counts, RunReport, Status, StopKind};
+use crate::expect::Kind;
 use crate::text::{excerpt, json_excerpt};
 
 /// How many of the last stderr lines a failure shows (the JSON report keeps all that was kept).
@@ -21,9 +22,9 @@ pub fn render(report: &RunReport) -> String {
     }
     out.push('\n');
 
-    for case in report.cases().filter(|c| c.status == Status::Failed) {
+    for case in report.cases().filter(|c| matches!(c.status, Status::Failed | Status::UnexpectedPass)) {
         out.push('\n');
-        failure(&mut out, case);
+        failure(&mut out, case, report);
     }
 
     for file in &report.files {
@@ -43,6 +44,40 @@ pub fn render(report: &RunReport) -> String {
         }
     }
     out.push('\n');
+
+    if let Some(expectations) = &report.expectations {
+        let _ = writeln!(out, "expectations ({}):", expectations.path);
+        for entry in &expectations.entries {
+            let decided: Vec<&CaseReport> =
+                report.cases().filter(|case| case.expectation.as_ref().is_some_and(|e| e.line == entry.line)).collect();
+            let count = |status: Status| decided.iter().filter(|case| case.status == status).count();
+            let outcome = match entry.kind {
+                Kind::Skip => format!("{} skipped", count(Status::Skipped)),
+                Kind::Fail => {
+                    let mut parts = vec![format!("{} failed as expected", count(Status::ExpectedFailure))];
+                    let passed = count(Status::UnexpectedPass);
+                    if passed > 0 {
+                        parts.push(format!("{passed} PASSED (remove them from the entry)"));
+                    }
+                    let other = decided.len() - count(Status::ExpectedFailure) - passed;
+                    if other > 0 {
+                        parts.push(format!("{other} unsupported or not run"));
+                    }
+                    parts.join(", ")
+                }
+            };
+            let unused = if entry.used { "" } else { " (UNUSED: matches no case)" };
+            let _ = writeln!(
+                out,
+                "  line {}: {} {}  {outcome}{unused}  -- {}",
+                entry.line,
+                entry.kind.word(),
+                entry.glob,
+                excerpt(entry.reason.as_bytes(), 200)
+            );
+        }
+        out.push('\n');
+    }
 
     if let Some(stop) = &report.stopped {
         let what = match stop.kind {
@@ -79,13 +114,33 @@ fn counts_text(counts: &Counts) -> String {
     if counts.unsupported > 0 {
         parts.push(format!("{} unsupported", counts.unsupported));
     }
-    if counts.not_run > 0 {
-        parts.push(format!("{} not run", counts.not_run));
+    for (count, what) in [
+        (counts.not_run, "not run"),
+        (counts.expected_failures, "expected failures"),
+        (counts.unexpected_passes, "unexpected passes"),
+        (counts.skipped, "skipped"),
+    ] {
+        if count > 0 {
+            parts.push(format!("{count} {what}"));
+        }
     }
     parts.join(", ")
 }
 
-fn failure(out: &mut String, case: &CaseReport) {
+fn failure(out: &mut String, case: &CaseReport, report: &RunReport) {
+    if case.status == Status::UnexpectedPass {
+        let _ = writeln!(out, "UNEXPECTED PASS {}", case.path);
+        if let (Some(expectation), Some(file)) = (&case.expectation, &report.expectations) {
+            let _ = writeln!(
+                out,
+                "  why:      {}:{} expects it to fail ({}), but it passed: remove it from the entry",
+                file.path,
+                expectation.line,
+                excerpt(expectation.reason.as_bytes(), 300)
+            );
+        }
+        return;
+    }
     let _ = writeln!(out, "FAIL {}", case.path);
     if !case.comment.is_empty() {
         let _ = writeln!(out, "  about:    {}", excerpt(case.comment.as_bytes(), 300));

@@ -3,6 +3,9 @@
 //! One `<testsuite>` per group, named `file/group`; one `<testcase>` per case, named by its test
 //! ID with class name `file.group`. A failed case carries `<failure>`, an unsupported one
 //! `<skipped>`, one never run `<error>`; the counts on `<testsuites>` and `<testsuite>` follow.
+//! Expectations (`--expect`): a skipped case and an expected failure are `<skipped>` (with
+//! `type="expected_failure"` for the latter, as pytest reports an xfail), an unexpected pass a
+//! `<failure type="unexpected_pass">`.
 
 use core::fmt::Write as _;
 
@@ -35,17 +38,41 @@ fn count_attributes(counts: &Counts) -> String {
     format!(
         "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"",
         counts.total(),
-        counts.failed,
+        counts.failed + counts.unexpected_passes,
         counts.not_run,
-        counts.unsupported
+        counts.unsupported + counts.skipped + counts.expected_failures
     )
 }
 
 fn testcase(out: &mut String, class: &str, case: &CaseReport) {
     let _ = write!(out, "    <testcase classname=\"{}\" name=\"{}\"", escape(class), escape(&case.id));
     let message = case.detail.as_ref().map(|d| d.message.as_str()).unwrap_or_default();
+    let reason = case.expectation.as_ref().map(|e| e.reason.as_str()).unwrap_or_default();
     match case.status {
         Status::Passed => out.push_str("/>\n"),
+        Status::Skipped => {
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                escape(&format!("skipped: {reason}"))
+            );
+        }
+        Status::ExpectedFailure => {
+            let _ = writeln!(
+                out,
+                ">\n      <skipped type=\"expected_failure\" message=\"{}\"/>\n    </testcase>",
+                escape(&format!("expected failure ({reason}): {message}"))
+            );
+        }
+        Status::UnexpectedPass => {
+            let _ = writeln!(
+                out,
+                ">\n      <failure type=\"unexpected_pass\" message=\"{}\"/>\n    </testcase>",
+                escape(&format!(
+                    "passed, but the expectations file says it fails ({reason}): remove it from the entry"
+                ))
+            );
+        }
         Status::Unsupported => {
             let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(message));
         }
