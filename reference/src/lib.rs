@@ -20,6 +20,8 @@ pub mod identity;
 pub mod primitives;
 #[cfg(feature = "alloc")]
 pub mod retention;
+#[cfg(feature = "alloc")]
+pub mod session;
 pub mod testing;
 
 #[cfg(feature = "arbitrary")]

@@ -101,6 +101,7 @@ fn error_taxonomy_matches_the_reference() {
         .chain(cinder::envelope::EnvelopeError::CODES.iter())
         .chain(cinder::expiry::ExpiryError::CODES.iter())
         .chain(cinder::retention::RetentionError::CODES.iter())
+        .chain(cinder::session::SessionError::CODES.iter())
         .map(|c| (*c).to_owned())
         .collect();
     assert_eq!(taxonomy, reference, "spec/README.md's error table and the reference's codes differ");

@@ -13,6 +13,7 @@ pub mod expiry;
 pub mod format;
 pub mod identity;
 pub mod retention;
+pub mod session;
 
 use builder::GenerateError;
 use format::VectorFile;
@@ -25,6 +26,7 @@ pub const ALL: &[Generator] = &[
     ("identity.json", identity::generate),
     ("envelope.json", envelope::generate),
     ("expiry.json", expiry::generate),
+    ("session.json", session::generate),
     ("retention.json", retention::generate),
 ];
 

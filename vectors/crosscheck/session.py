@@ -1,0 +1,1115 @@
+#!/usr/bin/env python3
+"""Independent cross-check of Cinder's device-session vectors (vectors/session.json).
+
+This is a second implementation of the sessions chapter, written in Python from spec/session.md
+(requirements SES-001 to SES-081) and the conventions of spec/README.md, not from the Rust
+reference or the vector generator. For every test it recomputes the result from the arguments:
+
+- `session.handshake`: the initiator (SES-025) on the bundle, the responder (SES-026) on the init
+  message, every derived key (DH values, transcript hash, chain keys, confirmation key, session ID),
+  the init message, and the first three message keys of each direction as the receiver computes
+  them (SES-040, SES-043); or the refusal, with the same code;
+- `session.scenario`: a network of accounts and devices (section 6) driven by the events of SES-081,
+  with every step's output or error and the checkpoint of SES-080 after it. The envelopes of the
+  `seal` and `open` events come from vectors/crosscheck/envelope.py, the independent implementation
+  of the envelope chapter.
+
+Primitives come from outside this project: X25519, Ed25519, HKDF and ChaCha20-Poly1305 from the
+`cryptography` package, HMAC and SHA-256 from the standard library. Before touching the vectors the
+script checks them against published answers (RFC 8032 section 7.1 tests 1 to 3, RFC 7748 section
+6.1, RFC 5869 appendix A.1), and checks its own encodings, chain step and receive window against
+values worked out by hand from the chapter.
+
+How this model reads the places where the chapter leaves room (each is stated so that a mismatch
+that relies on one of them can be recognised):
+
+- Ed25519 verification is `cryptography`'s (OpenSSL), which checks `S < L` but not that `A` or `R`
+  have small order (SES-012 requires both). No vector has a small-order `A` or `R`; the Rust tests
+  cover that rule.
+- X25519 through `cryptography` refuses an all-zero output with an exception; this model treats
+  that exception, and only it, as `session.invalid_key` (SES-023), and checks the output for zeros
+  itself as well.
+- In a `seal` event, the envelope's own checks (ENV-040) are those of envelope.py, applied before
+  any message key is taken; vectors have one fault each, so its order of checks does not matter.
+- A device or account that the setup does not list is `session.revoked` (a device nobody added).
+
+Usage:
+    python3 session.py                 # self-tests, then ../session.json
+    python3 session.py --self-test     # self-tests only
+    python3 session.py --vectors FILE  # self-tests, then FILE
+
+Exit status: 0 when everything agrees, 1 on any mismatch or self-test failure, 2 when the vector
+file is missing or malformed. Python 3.9 or later and the `cryptography` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import importlib.util
+import json
+import os
+import struct
+import sys
+import time
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The envelope chapter's independent implementation, for `seal` and `open` events.
+_spec = importlib.util.spec_from_file_location("envelope_crosscheck", os.path.join(HERE, "envelope.py"))
+envelope = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(envelope)
+
+# ---------------------------------------------------------------------------------------------
+# Parameters (spec/session.md).
+# ---------------------------------------------------------------------------------------------
+
+VERSION = 0x01  # SES-020
+SUITE = 0x01  # SES-020
+FLAG_OPK = 0x01  # SES-020
+ID_LEN = (1, 64)  # SES-001
+WINDOW = 64  # SES-043
+MAX_MESSAGES = 65_536  # SES-046
+REKEY_AFTER = 604_800  # SES-047
+U64_MAX = 2**64 - 1
+
+LABEL_DEVICE = b"cinder-ses-v1 device"  # SES-010
+LABEL_PREKEY = b"cinder-ses-v1 prekey"  # SES-011
+LABEL_TRANSCRIPT = b"cinder-ses-v1 transcript"  # SES-022
+LABEL_KEYS = b"cinder-ses-v1 keys"  # SES-024
+LABEL_CONFIRM = b"cinder-ses-v1 confirm"  # SES-024
+LABEL_STEP = b"cinder-ses-v1 step"  # SES-040
+LABEL_CHECKPOINT = b"cinder-ses-v1 checkpoint"  # SES-080
+
+E = {
+    name: f"session.{name}"
+    for name in (
+        "unknown_version unknown_suite reserved_bits length_out_of_range truncated trailing_data "
+        "authentication_failed wrong_account wrong_device expired unknown_prekey prekey_reused "
+        "invalid_key replay too_old too_far_ahead closed rekey_required revoked terminated"
+    ).split()
+}
+
+
+class Refused(Exception):
+    """A protocol refusal with its spec error code."""
+
+    def __init__(self, code: str, why: str = ""):
+        super().__init__(f"{code}: {why}" if why else code)
+        self.code = code
+
+
+class BadArgs(Exception):
+    """Arguments that cannot be read (an adapter's bad_request), never a protocol fault."""
+
+
+def refuse(name: str, why: str = "") -> Refused:
+    return Refused(E[name], why)
+
+
+# ---------------------------------------------------------------------------------------------
+# Primitives.
+# ---------------------------------------------------------------------------------------------
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def hmac_sha256(key: bytes, msg: bytes) -> bytes:
+    return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def hkdf(salt: bytes, ikm: bytes, info: bytes, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
+
+
+def hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
+    return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(prk)
+
+
+def hkdf_expand_hmac(prk: bytes, info: bytes, length: int) -> bytes:
+    """RFC 5869 section 2.3 spelled out with hmac, for the chain step (it is called often)."""
+    out, t, counter = b"", b"", 1
+    while len(out) < length:
+        t = hmac_sha256(prk, t + info + bytes([counter]))
+        out += t
+        counter += 1
+    return out[:length]
+
+
+def x25519_public(secret: bytes) -> bytes:
+    return X25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+
+def x25519(secret: bytes, public: bytes) -> bytes:
+    """SES-023: an all-zero output is session.invalid_key."""
+    try:
+        out = X25519PrivateKey.from_private_bytes(secret).exchange(X25519PublicKey.from_public_bytes(public))
+    except ValueError as e:  # cryptography refuses the all-zero shared secret
+        raise refuse("invalid_key", f"X25519 with {public.hex()}: {e}")
+    if out == bytes(32):
+        raise refuse("invalid_key", "all-zero X25519 output")
+    return out
+
+
+def ed25519_public(seed: bytes) -> bytes:
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+
+def ed25519_sign(seed: bytes, msg: bytes) -> bytes:
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(msg)
+
+
+def ed25519_ok(public: bytes, msg: bytes, sig: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(sig, msg)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def vec8(x: bytes) -> bytes:
+    assert len(x) <= 255
+    return bytes([len(x)]) + x
+
+
+def u32(n: int) -> bytes:
+    return struct.pack(">I", n)
+
+
+def u64(n: int) -> bytes:
+    return struct.pack(">Q", n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding: one reader, strict.
+# ---------------------------------------------------------------------------------------------
+
+
+class Reader:
+    def __init__(self, buf: bytes):
+        self.buf, self.pos = buf, 0
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.buf):
+            raise refuse("truncated", what)
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def u8(self, what: str) -> int:
+        return self.take(1, what)[0]
+
+    def u32(self, what: str) -> int:
+        return struct.unpack(">I", self.take(4, what))[0]
+
+    def u64(self, what: str) -> int:
+        return struct.unpack(">Q", self.take(8, what))[0]
+
+    def ident(self, what: str) -> bytes:
+        """SES-001: the length is checked before the bytes it announces are read."""
+        n = self.u8(what)
+        if not ID_LEN[0] <= n <= ID_LEN[1]:
+            raise refuse("length_out_of_range", f"{what} of {n} bytes")
+        return self.take(n, what)
+
+    def end(self, what: str) -> None:
+        if self.pos != len(self.buf):
+            raise refuse("trailing_data", what)
+
+
+# ---------------------------------------------------------------------------------------------
+# The identity chain (section 3).
+# ---------------------------------------------------------------------------------------------
+
+
+def read_certificate(r: Reader) -> dict:
+    """SES-010."""
+    start = r.pos
+    c = {
+        "account": r.ident("account_id"),
+        "device": r.ident("device_id"),
+        "ik": r.take(32, "identity key"),
+        "dsk": r.take(32, "signing key"),
+        "not_before": r.u64("not_before"),
+        "not_after": r.u64("not_after"),
+    }
+    c["signed"] = r.buf[start : r.pos]
+    c["signature"] = r.take(64, "signature")
+    c["bytes"] = r.buf[start : r.pos]
+    return c
+
+
+def decode_certificate(buf: bytes) -> dict:
+    r = Reader(buf)
+    c = read_certificate(r)
+    r.end("certificate")
+    return c
+
+
+def encode_certificate_fields(account, device, ik, dsk, not_before, not_after) -> bytes:
+    return vec8(account) + vec8(device) + ik + dsk + u64(not_before) + u64(not_after)
+
+
+def decode_signed_prekey(buf: bytes) -> dict:
+    """SES-011."""
+    r = Reader(buf)
+    p = {
+        "id": r.u32("prekey id"),
+        "key": r.take(32, "prekey"),
+        "not_after": r.u64("not_after"),
+        "signature": r.take(64, "signature"),
+    }
+    r.end("signed prekey")
+    return p
+
+
+def prekey_statement(account: bytes, device: bytes, p: dict) -> bytes:
+    return LABEL_PREKEY + vec8(account) + vec8(device) + u32(p["id"]) + p["key"] + u64(p["not_after"])
+
+
+def verify_certificate(c: dict, root: bytes, account: bytes, device: bytes, t: int) -> None:
+    """SES-014, in its order; SES-013 for the validity."""
+    if c["account"] != account:
+        raise refuse("wrong_account")
+    if c["device"] != device:
+        raise refuse("wrong_device")
+    if not ed25519_ok(root, LABEL_DEVICE + c["signed"], c["signature"]):
+        raise refuse("authentication_failed", "certificate signature")
+    if not c["not_before"] <= t < c["not_after"]:
+        raise refuse("expired", "certificate")
+
+
+def verify_signed_prekey(p: dict, dsk: bytes, account: bytes, device: bytes, t: int) -> None:
+    """SES-015."""
+    if not ed25519_ok(dsk, prekey_statement(account, device, p), p["signature"]):
+        raise refuse("authentication_failed", "signed prekey signature")
+    if not t < p["not_after"]:
+        raise refuse("expired", "signed prekey")
+
+
+# ---------------------------------------------------------------------------------------------
+# The handshake (section 4).
+# ---------------------------------------------------------------------------------------------
+
+
+def decode_init(buf: bytes) -> dict:
+    """SES-020, SES-021."""
+    r = Reader(buf)
+    version = r.u8("version")
+    if version != VERSION:
+        raise refuse("unknown_version", hex(version))
+    suite = r.u8("suite")
+    if suite != SUITE:
+        raise refuse("unknown_suite", hex(suite))
+    flags = r.u8("flags")
+    if flags & ~FLAG_OPK & 0xFF:
+        raise refuse("reserved_bits", hex(flags))
+    m = {"flags": flags, "cert": read_certificate(r)}
+    m["account_b"] = r.ident("responder account")
+    m["device_b"] = r.ident("responder device")
+    m["spk_id"] = r.u32("signed prekey id")
+    m["opk_id"] = r.u32("one-time prekey id") if flags & FLAG_OPK else None
+    m["ek"] = r.take(32, "ephemeral key")
+    m["confirm"] = r.take(32, "confirm")
+    r.end("init message")
+    return m
+
+
+def encode_init(cert_bytes: bytes, account_b, device_b, spk_id, opk_id, ek, confirm) -> bytes:
+    flags = FLAG_OPK if opk_id is not None else 0
+    out = bytes([VERSION, SUITE, flags]) + cert_bytes + vec8(account_b) + vec8(device_b) + u32(spk_id)
+    if opk_id is not None:
+        out += u32(opk_id)
+    return out + ek + confirm
+
+
+def transcript(a: dict, b: dict, spk_id: int, spk: bytes, opk, ek: bytes) -> bytes:
+    """SES-022. a and b: account, device, rk, dsk, ik."""
+    data = LABEL_TRANSCRIPT + bytes([SUITE])
+    for p in (a, b):
+        data += vec8(p["account"]) + vec8(p["device"]) + p["rk"] + p["dsk"] + p["ik"]
+    data += u32(spk_id) + spk
+    if opk is None:
+        data += bytes([0])
+    else:
+        data += bytes([FLAG_OPK]) + u32(opk[0]) + opk[1]
+    return sha256(data + ek)
+
+
+def key_schedule(th: bytes, dhs: list[bytes]) -> dict:
+    """SES-024."""
+    okm = hkdf(th, b"".join(dhs), LABEL_KEYS, 112)
+    keys = {"ck_ab": okm[:32], "ck_ba": okm[32:64], "kc": okm[64:96], "sid": okm[96:112]}
+    keys["confirm"] = hmac_sha256(keys["kc"], LABEL_CONFIRM + th)
+    return keys
+
+
+def party(cert: dict, rk: bytes) -> dict:
+    return {"account": cert["account"], "device": cert["device"], "rk": rk, "dsk": cert["dsk"], "ik": cert["ik"]}
+
+
+def initiate(me: dict, target: dict, ek_secret: bytes, t: int) -> tuple[bytes, dict, dict]:
+    """SES-025. me: rk, cert (decoded), ik_secret. target: account, device, rk, cert, spk, opk.
+    Returns the init message, the session parts, and the trace."""
+    cert_b = decode_certificate(target["cert"])
+    verify_certificate(cert_b, target["rk"], target["account"], target["device"], t)
+    spk = decode_signed_prekey(target["spk"])
+    verify_signed_prekey(spk, cert_b["dsk"], target["account"], target["device"], t)
+    ek = x25519_public(ek_secret)
+    dhs = [x25519(me["ik_secret"], spk["key"]), x25519(ek_secret, cert_b["ik"]), x25519(ek_secret, spk["key"])]
+    if target["opk"] is not None:
+        dhs.append(x25519(ek_secret, target["opk"][1]))
+    th = transcript(party(me["cert"], me["rk"]), party(cert_b, target["rk"]), spk["id"], spk["key"], target["opk"], ek)
+    keys = key_schedule(th, dhs)
+    opk_id = target["opk"][0] if target["opk"] is not None else None
+    init = encode_init(me["cert"]["bytes"], target["account"], target["device"], spk["id"], opk_id, ek, keys["confirm"])
+    session = {"sid": keys["sid"], "send": keys["ck_ab"], "recv": keys["ck_ba"]}
+    return init, session, {"dh": dhs, "th": th, **keys}
+
+
+def respond(me: dict, store: dict, m: dict, initiator_rk: bytes, t: int) -> tuple[dict, callable]:
+    """SES-026 steps 2 to 8 on a decoded message; returns the session parts and the commit (step 9),
+    so that a caller can refuse for reasons of its own before committing."""
+    if m["account_b"] != me["cert"]["account"] or m["device_b"] != me["cert"]["device"]:
+        raise refuse("wrong_device", "init message for another device")
+    a = m["cert"]
+    verify_certificate(a, initiator_rk, a["account"], a["device"], t)
+    spk = store["signed"].get(m["spk_id"])
+    if spk is None:
+        raise refuse("unknown_prekey", f"signed prekey {m['spk_id']}")
+    if not t < spk["not_after"]:
+        raise refuse("expired", "signed prekey at the responder")
+    opk = None
+    if m["opk_id"] is not None:
+        if m["opk_id"] in store["used"]:
+            raise refuse("prekey_reused", f"one-time prekey {m['opk_id']}")
+        if m["opk_id"] not in store["one_time"]:
+            raise refuse("unknown_prekey", f"one-time prekey {m['opk_id']}")
+        opk = (m["opk_id"], store["one_time"][m["opk_id"]])
+    dhs = [x25519(spk["secret"], a["ik"]), x25519(me["ik_secret"], m["ek"]), x25519(spk["secret"], m["ek"])]
+    if opk is not None:
+        dhs.append(x25519(opk[1], m["ek"]))
+    opk_public = (opk[0], x25519_public(opk[1])) if opk is not None else None
+    th = transcript(party(a, initiator_rk), party(me["cert"], me["rk"]), m["spk_id"], x25519_public(spk["secret"]), opk_public, m["ek"])
+    keys = key_schedule(th, dhs)
+    if not hmac.compare_digest(keys["confirm"], m["confirm"]):
+        raise refuse("authentication_failed", "confirm")
+    if keys["sid"] in spk["accepted"]:
+        raise refuse("replay", "init message accepted before")
+
+    def commit():
+        spk["accepted"].add(keys["sid"])
+        if opk is not None:
+            del store["one_time"][opk[0]]
+            store["used"].add(opk[0])
+
+    return {"sid": keys["sid"], "send": keys["ck_ba"], "recv": keys["ck_ab"]}, commit
+
+
+# ---------------------------------------------------------------------------------------------
+# The ratchet (section 5).
+# ---------------------------------------------------------------------------------------------
+
+
+def step(ck: bytes) -> tuple[bytes, bytes]:
+    """SES-040: message key, next chain key."""
+    okm = hkdf_expand_hmac(ck, LABEL_STEP, 64)
+    return okm[:32], okm[32:]
+
+
+class Session:
+    def __init__(self, sid, role, peer, established, send_ck, recv_ck):
+        self.sid, self.role, self.peer, self.established = sid, role, peer, established
+        self.send_ck, self.sent = send_ck, 0  # send_ck None: exhausted (SES-046)
+        self.recv_ck, self.next, self.received = recv_ck, 0, set()
+        self.skipped = {}  # index -> key
+
+    def can_send(self, t: int) -> None:
+        if t >= min(self.established + REKEY_AFTER, U64_MAX):  # SES-047
+            raise refuse("rekey_required", "seven days")
+        if self.send_ck is None:  # SES-046
+            raise refuse("rekey_required", "chain exhausted")
+
+    def send(self, t: int) -> tuple[bytes, int, bytes]:
+        self.can_send(t)
+        index = self.sent
+        mk, self.send_ck = step(self.send_ck)
+        self.sent += 1
+        if self.sent == MAX_MESSAGES:
+            self.send_ck = None
+        return self.sid + u32(index), index, mk
+
+    def key_for(self, index: int):
+        """SES-043 without changing anything; returns the key and the commit."""
+        if index >= MAX_MESSAGES or index >= self.next + WINDOW:
+            raise refuse("too_far_ahead", str(index))
+        if index < self.next:
+            if self.next - index > WINDOW:
+                raise refuse("too_old", str(index))
+            if index in self.received:
+                raise refuse("replay", str(index))
+            key = self.skipped[index]
+
+            def commit():
+                del self.skipped[index]
+                self.received.add(index)
+
+            return key, commit
+        ck, new = self.recv_ck, {}
+        for j in range(self.next, index):
+            new[j], ck = step(ck)
+        key, ck = step(ck)
+
+        def commit():
+            self.recv_ck = ck
+            self.next = index + 1
+            self.skipped.update(new)
+            self.received.add(index)
+            floor = self.next - WINDOW
+            self.skipped = {i: k for i, k in self.skipped.items() if i >= floor}
+            self.received = {i for i in self.received if i >= floor}
+
+        return key, commit
+
+    def received_bits(self) -> int:
+        """SES-080: bit k is index next - 1 - k."""
+        return sum(1 << (self.next - 1 - i) for i in self.received if 0 <= self.next - 1 - i < 64)
+
+    def state(self) -> bytes:
+        account, device = self.peer
+        return (
+            vec8(account)
+            + vec8(device)
+            + self.sid
+            + bytes([0 if self.role == "initiator" else 1])
+            + u64(self.established)
+            + u32(self.sent)
+            + u32(self.next)
+            + u64(self.received_bits())
+        )
+
+
+def decode_header(buf: bytes) -> tuple[bytes, int]:
+    """SES-041."""
+    r = Reader(buf)
+    sid = r.take(16, "session id")
+    index = r.u32("index")
+    r.end("session header")
+    return sid, index
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments.
+# ---------------------------------------------------------------------------------------------
+
+
+def unhex(v, what: str, n: int | None = None) -> bytes:
+    if not isinstance(v, str) or v != v.lower():
+        raise BadArgs(f"{what} is not lowercase hex")
+    try:
+        b = bytes.fromhex(v)
+    except ValueError:
+        raise BadArgs(f"{what} is not hex")
+    if n is not None and len(b) != n:
+        raise BadArgs(f"{what} is not {n} bytes")
+    return b
+
+
+def uint(v, what: str, top: int = U64_MAX) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= top:
+        raise BadArgs(f"{what} is not an integer in 0..{top}")
+    return v
+
+
+def only(obj: dict, fields: set[str], what: str) -> None:
+    extra = set(obj) - fields
+    if extra:
+        raise BadArgs(f"{what} has unknown fields {sorted(extra)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# session.handshake
+# ---------------------------------------------------------------------------------------------
+
+
+def op_handshake(a: dict) -> dict:
+    only(a, {"now", "receivedAt", "initiator", "responder", "bundle", "ephemeralSecret", "initMessage"}, "args")
+    now, received_at = uint(a["now"], "now"), uint(a["receivedAt"], "receivedAt")
+    i = a["initiator"]
+    try:
+        i_cert = decode_certificate(unhex(i["certificate"], "initiator.certificate"))
+    except Refused as e:
+        raise BadArgs(f"initiator.certificate: {e}")
+    me = {"rk": unhex(i["rootKey"], "rootKey", 32), "cert": i_cert, "ik_secret": unhex(i["identitySecret"], "identitySecret", 32)}
+    r = a["responder"]
+    try:
+        r_cert = decode_certificate(unhex(r["certificate"], "responder.certificate"))
+    except Refused as e:
+        raise BadArgs(f"responder.certificate: {e}")
+    r_me = {"rk": unhex(r["rootKey"], "rootKey", 32), "cert": r_cert, "ik_secret": unhex(r["identitySecret"], "identitySecret", 32)}
+    store = {"signed": {}, "one_time": {}, "used": set()}
+    for s in r["signedPrekeys"]:
+        store["signed"][uint(s["id"], "id", 2**32 - 1)] = {
+            "secret": unhex(s["secret"], "secret", 32),
+            "not_after": uint(s["notAfter"], "notAfter"),
+            "accepted": set(),
+        }
+    for o in r["oneTimePrekeys"]:
+        store["one_time"][uint(o["id"], "id", 2**32 - 1)] = unhex(o["secret"], "secret", 32)
+    for u in r["usedOneTimePrekeys"]:
+        store["used"].add(uint(u, "used id", 2**32 - 1))
+    for acc in r["acceptedSessions"]:
+        store["signed"][acc["signedPrekeyId"]]["accepted"].add(unhex(acc["sessionId"], "sessionId", 16))
+    b = a["bundle"]
+    opk = b["oneTimePrekey"]
+    target = {
+        "account": unhex(b["account"], "account"),
+        "device": unhex(b["device"], "device"),
+        "rk": unhex(b["rootKey"], "rootKey", 32),
+        "cert": unhex(b["certificate"], "certificate"),
+        "spk": unhex(b["signedPrekey"], "signedPrekey"),
+        "opk": None if opk is None else (uint(opk["id"], "id", 2**32 - 1), unhex(opk["key"], "key", 32)),
+    }
+    init, i_session, trace = initiate(me, target, unhex(a["ephemeralSecret"], "ephemeralSecret", 32), now)
+    delivered = unhex(a["initMessage"], "initMessage") if a.get("initMessage") is not None else init
+    m = decode_init(delivered)
+    r_session, commit = respond(r_me, store, m, me["rk"], received_at)
+    commit()
+    i_side = Session(i_session["sid"], "initiator", None, now, i_session["send"], i_session["recv"])
+    r_side = Session(r_session["sid"], "responder", None, received_at, r_session["send"], r_session["recv"])
+
+    def first_keys(receiver: Session) -> list[str]:
+        out = []
+        for index in range(3):
+            key, commit_receive = receiver.key_for(index)
+            commit_receive()
+            out.append(key.hex())
+        return out
+
+    return {
+        "initMessage": init.hex(),
+        "sessionId": trace["sid"].hex(),
+        "transcriptHash": trace["th"].hex(),
+        "dh": [d.hex() for d in trace["dh"]],
+        "chainKeyInitiatorToResponder": trace["ck_ab"].hex(),
+        "chainKeyResponderToInitiator": trace["ck_ba"].hex(),
+        "confirmKey": trace["kc"].hex(),
+        "initiatorToResponder": first_keys(r_side),
+        "responderToInitiator": first_keys(i_side),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# session.scenario: the network of section 6 and the events of SES-081.
+# ---------------------------------------------------------------------------------------------
+
+
+class Device:
+    def __init__(self, d: dict):
+        only(d, {"certificate", "identitySecret", "signedPrekey", "signedPrekeySecret", "oneTimePrekeys", "member"}, "device")
+        try:
+            self.cert = decode_certificate(unhex(d["certificate"], "certificate"))
+            spk_bytes = unhex(d["signedPrekey"], "signedPrekey")
+            spk = decode_signed_prekey(spk_bytes)
+        except Refused as e:
+            raise BadArgs(f"device setup: {e}")
+        self.account, self.id = self.cert["account"], self.cert["device"]
+        self.ik_secret = unhex(d["identitySecret"], "identitySecret", 32)
+        self.published = {"cert": self.cert["bytes"], "spk": spk_bytes, "opk": {}}
+        self.store = {
+            "signed": {spk["id"]: {"secret": unhex(d["signedPrekeySecret"], "secret", 32), "not_after": spk["not_after"], "accepted": set()}},
+            "one_time": {},
+            "used": set(),
+        }
+        for o in d["oneTimePrekeys"]:
+            secret = unhex(o["secret"], "secret", 32)
+            self.store["one_time"][o["id"]] = secret
+            self.published["opk"][o["id"]] = x25519_public(secret)
+        self.status = "member" if d["member"] else "pending"
+        self.sessions: dict[tuple[bytes, bytes], Session] = {}
+
+    def holds(self) -> bool:
+        return self.status in ("pending", "member")
+
+    def wipe(self, status: str) -> None:
+        self.status = status
+        self.sessions = {}
+        self.store = {"signed": {}, "one_time": {}, "used": set()}
+
+
+STATUS_BYTE = {"pending": 0, "member": 1, "removed": 2, "terminated": 3}
+
+
+class Network:
+    def __init__(self, args: dict):
+        self.accounts = []  # [account, root key, terminated]
+        for acc in args["accounts"]:
+            only(acc, {"account", "rootKey"}, "account")
+            self.accounts.append([unhex(acc["account"], "account"), unhex(acc["rootKey"], "rootKey", 32), False])
+        self.devices = [Device(d) for d in args["devices"]]
+
+    def root(self, account: bytes) -> bytes:
+        return next(a[1] for a in self.accounts if a[0] == account)
+
+    def terminated(self, account: bytes) -> bool:
+        return any(a[2] for a in self.accounts if a[0] == account)
+
+    def device(self, name: bytes) -> Device:
+        for d in self.devices:
+            if d.id == name:
+                return d
+        raise refuse("revoked", f"no device {name!r}")
+
+    def check(self, d: Device) -> None:
+        """SES-066."""
+        if self.terminated(d.account) or d.status == "terminated":
+            raise refuse("terminated")
+        if d.status != "member":
+            raise refuse("revoked", d.status)
+
+    def close_with(self, pred) -> int:
+        n = 0
+        for d in self.devices:
+            for key in [k for k in d.sessions if pred(k)]:
+                del d.sessions[key]
+                n += 1
+        return n
+
+    # -- events ---------------------------------------------------------------------------
+
+    def handshake(self, e: dict, t: int) -> dict:
+        i, r = self.device(unhex(e["initiator"], "initiator")), self.device(unhex(e["responder"], "responder"))
+        self.check(i)
+        self.check(r)
+        if i is r:
+            raise refuse("wrong_device", "a session with itself")
+        opk_id = e["oneTimePrekey"]
+        opk = None
+        if opk_id is not None:
+            if opk_id not in r.published["opk"]:
+                raise refuse("unknown_prekey", "not published")
+            opk = (opk_id, r.published["opk"][opk_id])
+        me = {"rk": self.root(i.account), "cert": i.cert, "ik_secret": i.ik_secret}
+        target = {"account": r.account, "device": r.id, "rk": self.root(r.account), "cert": r.published["cert"], "spk": r.published["spk"], "opk": opk}
+        init, i_parts, _ = initiate(me, target, unhex(e["ephemeralSecret"], "ephemeralSecret", 32), t)
+        m = decode_init(init)
+        r_me = {"rk": self.root(r.account), "cert": r.cert, "ik_secret": r.ik_secret}
+        r_parts, commit = respond(r_me, r.store, m, self.root(m["cert"]["account"]), t)
+        commit()
+        replaced = (r.account, r.id) in i.sessions or (i.account, i.id) in r.sessions
+        i.sessions[(r.account, r.id)] = Session(i_parts["sid"], "initiator", (r.account, r.id), t, i_parts["send"], i_parts["recv"])
+        r.sessions[(i.account, i.id)] = Session(r_parts["sid"], "responder", (i.account, i.id), t, r_parts["send"], r_parts["recv"])
+        return {"sessionId": i_parts["sid"].hex(), "initMessage": init.hex(), "replaced": replaced}
+
+    def session_to(self, f: Device, to: Device) -> Session:
+        s = f.sessions.get((to.account, to.id))
+        if s is None:
+            raise refuse("closed", "no session with that device")
+        return s
+
+    def send(self, e: dict, t: int) -> dict:
+        f, to = self.device(unhex(e["from"], "from")), self.device(unhex(e["to"], "to"))
+        self.check(f)
+        self.check(to)
+        header, index, mk = self.session_to(f, to).send(t)
+        return {"header": header.hex(), "index": index, "messageKey": mk.hex()}
+
+    def send_many(self, e: dict, t: int) -> dict:
+        count = uint(e["count"], "count", MAX_MESSAGES)
+        if count == 0:
+            raise BadArgs("count is 0")
+        out = None
+        for _ in range(count):
+            out = self.send(e, t)
+        return out
+
+    def find(self, to: Device, header: bytes):
+        sid, index = decode_header(header)
+        for s in to.sessions.values():
+            if s.sid == sid:
+                return s, index
+        raise refuse("closed", "no open session with that ID")
+
+    def receive(self, e: dict, t: int) -> dict:
+        to = self.device(unhex(e["to"], "to"))
+        self.check(to)
+        s, index = self.find(to, unhex(e["header"], "header"))
+        key, commit = s.key_for(index)
+        commit()
+        return {"index": index, "messageKey": key.hex()}
+
+    def seal(self, e: dict, t: int) -> dict:
+        f = self.device(unhex(e["from"], "from"))
+        self.check(f)
+        targets = []
+        for name in e["to"]:
+            d = self.device(unhex(name, "to[]"))
+            self.check(d)
+            targets.append(d)
+        for d in targets:
+            self.session_to(f, d).can_send(t)
+        a = {
+            "messageId": unhex(e["messageId"], "messageId", 16),
+            "conversationId": unhex(e["conversationId"], "conversationId"),
+            "senderDevice": f.id,
+            "sentAt": uint(e["sentAt"], "sentAt"),
+            "ttl": uint(e["ttl"], "ttl", 2**32 - 1),
+            "padded": e["padded"],
+            "bor": uint(e["bor"], "bor", 2**32 - 1),
+            "contentType": uint(e["contentType"], "contentType", 255),
+            "content": unhex(e["content"], "content"),
+            "recipients": [(d.id, bytes(32)) for d in targets],
+            "contentKey": unhex(e["contentKey"], "contentKey", 32),
+        }
+        faults = envelope.seal_faults(a)
+        if faults:
+            raise Refused(faults[0][0], faults[0][1])
+        taken = [(d, *self.session_to(f, d).send(t)) for d in targets]
+        a["recipients"] = [(d.id, mk) for d, _, _, mk in taken]
+        sealed = envelope.seal(a)
+        return {
+            "envelope": sealed.hex(),
+            "recipients": [{"device": d.id.hex(), "header": h.hex(), "messageKey": mk.hex()} for d, h, _, mk in taken],
+        }
+
+    def open(self, e: dict, t: int) -> dict:
+        to = self.device(unhex(e["to"], "to"))
+        self.check(to)
+        s, index = self.find(to, unhex(e["header"], "header"))
+        key, commit = s.key_for(index)
+        try:
+            opened = envelope.open_envelope(unhex(e["envelope"], "envelope"), to.id, key)
+        except envelope.EnvelopeError as err:
+            raise Refused(err.code, err.why)
+        if opened["senderDevice"] != s.peer[1]:
+            raise refuse("wrong_device", "the envelope's sender is not the session's peer")
+        commit()
+        return {"index": index, "bor": opened["bor"], "contentType": opened["contentType"], "content": opened["content"].hex()}
+
+    def add_device(self, e: dict, t: int) -> dict:
+        d = self.device(unhex(e["device"], "device"))
+        if self.terminated(d.account) or d.status == "terminated":
+            raise refuse("terminated")
+        if d.status == "removed":
+            raise refuse("revoked")
+        d.status = "member"
+        return {"closed": 0}
+
+    def remove_device(self, e: dict, t: int) -> dict:
+        d = self.device(unhex(e["device"], "device"))
+        if self.terminated(d.account) or d.status == "terminated":
+            raise refuse("terminated")
+        if d.status == "removed":
+            raise refuse("revoked")
+        own = len(d.sessions)
+        d.wipe("removed")
+        return {"closed": own + self.close_with(lambda k: k == (d.account, d.id))}
+
+    def account(self, name: bytes) -> list:
+        for a in self.accounts:
+            if a[0] == name:
+                return a
+        raise refuse("revoked", f"no account {name!r}")
+
+    def password_reset(self, e: dict, t: int) -> dict:
+        a = self.account(unhex(e["account"], "account"))
+        if a[2]:
+            raise refuse("terminated")
+        n = 0
+        for d in self.devices:
+            if d.account == a[0] and d.holds():
+                n += len(d.sessions)
+                d.sessions = {}
+        return {"closed": n + self.close_with(lambda k: k[0] == a[0])}
+
+    def terminate(self, e: dict, t: int) -> dict:
+        a = self.account(unhex(e["account"], "account"))
+        if a[2]:
+            raise refuse("terminated")
+        n = 0
+        for d in self.devices:
+            if d.account == a[0]:
+                n += len(d.sessions)
+                d.wipe("terminated")
+        a[2] = True
+        return {"closed": n + self.close_with(lambda k: k[0] == a[0])}
+
+    EVENTS = {
+        "handshake": ({"initiator", "responder", "ephemeralSecret", "oneTimePrekey"}, "handshake"),
+        "send": ({"from", "to"}, "send"),
+        "send_many": ({"from", "to", "count"}, "send_many"),
+        "receive": ({"to", "header"}, "receive"),
+        "seal": ({"from", "to", "messageId", "conversationId", "sentAt", "ttl", "padded", "bor", "contentType", "content", "contentKey"}, "seal"),
+        "open": ({"to", "header", "envelope"}, "open"),
+        "add_device": ({"device"}, "add_device"),
+        "remove_device": ({"device"}, "remove_device"),
+        "password_reset": ({"account"}, "password_reset"),
+        "terminate": ({"account"}, "terminate"),
+    }
+
+    # -- state ----------------------------------------------------------------------------
+
+    def checkpoint(self) -> str:
+        """SES-080."""
+        data = LABEL_CHECKPOINT + struct.pack(">H", len(self.accounts))
+        for a in self.accounts:
+            data += vec8(a[0]) + bytes([1 if a[2] else 0])
+        data += struct.pack(">H", len(self.devices))
+        for d in self.devices:
+            status = "terminated" if self.terminated(d.account) else d.status
+            data += vec8(d.account) + vec8(d.id) + bytes([STATUS_BYTE[status]])
+            used = sorted(d.store["used"]) if d.holds() else []
+            data += struct.pack(">H", len(used)) + b"".join(u32(u) for u in used)
+            sessions = sorted(d.sessions.items()) if d.holds() else []
+            data += struct.pack(">H", len(sessions)) + b"".join(s.state() for _, s in sessions)
+        return sha256(data).hex()
+
+    def step(self, e: dict) -> dict:
+        t = uint(e["at"], "at")
+        name = e["event"]
+        if name not in self.EVENTS:
+            raise BadArgs(f"unknown event {name}")
+        fields, method = self.EVENTS[name]
+        only(e, fields | {"at", "event"}, f"event {name}")
+        before = self.checkpoint()
+        try:
+            if name == "send_many":
+                # Sends before a refusal stay done (SES-081); the step is then refused.
+                output, error = self.send_many(e, t), None
+            else:
+                output, error = getattr(self, method)(e, t), None
+        except Refused as r:
+            output, error = None, r.code
+        after = self.checkpoint()
+        if error is not None and name != "send_many" and after != before:
+            raise AssertionError(f"model bug: refused {name} changed the state")
+        return {"output": output, "error": error, "checkpoint": after}
+
+
+def op_scenario(a: dict) -> dict:
+    only(a, {"accounts", "devices", "events"}, "args")
+    net = Network(a)
+    return {"steps": [net.step(e) for e in a["events"]]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Self-tests.
+# ---------------------------------------------------------------------------------------------
+
+RFC8032 = [  # RFC 8032 section 7.1: secret, public, message, signature
+    ("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"),
+    ("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb", "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+     "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"),
+    ("c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7", "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+     "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"),
+]
+# RFC 7748 section 6.1.
+RFC7748 = {
+    "a": "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+    "A": "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+    "b": "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+    "B": "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+    "K": "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+}
+# RFC 5869 appendix A.1.
+RFC5869 = {
+    "ikm": "0b" * 22,
+    "salt": "000102030405060708090a0b0c",
+    "info": "f0f1f2f3f4f5f6f7f8f9",
+    "okm": "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+}
+
+
+def self_test() -> list[str]:
+    failures = []
+
+    def check(what: str, cond: bool) -> None:
+        if not cond:
+            failures.append(what)
+
+    for n, (sk, pk, msg, sig) in enumerate(RFC8032, 1):
+        check(f"RFC 8032 test {n} public key", ed25519_public(bytes.fromhex(sk)).hex() == pk)
+        check(f"RFC 8032 test {n} signature", ed25519_sign(bytes.fromhex(sk), bytes.fromhex(msg)).hex() == sig)
+        check(f"RFC 8032 test {n} verifies", ed25519_ok(bytes.fromhex(pk), bytes.fromhex(msg), bytes.fromhex(sig)))
+        bad = bytearray.fromhex(sig)
+        bad[0] ^= 1
+        check(f"RFC 8032 test {n} flipped fails", not ed25519_ok(bytes.fromhex(pk), bytes.fromhex(msg), bytes(bad)))
+    check("RFC 7748 A", x25519_public(bytes.fromhex(RFC7748["a"])).hex() == RFC7748["A"])
+    check("RFC 7748 B", x25519_public(bytes.fromhex(RFC7748["b"])).hex() == RFC7748["B"])
+    check("RFC 7748 K", x25519(bytes.fromhex(RFC7748["a"]), bytes.fromhex(RFC7748["B"])).hex() == RFC7748["K"])
+    try:
+        x25519(bytes.fromhex(RFC7748["a"]), bytes(32))
+        check("X25519 with u = 0 is refused", False)
+    except Refused as r:
+        check("X25519 with u = 0 is session.invalid_key", r.code == E["invalid_key"])
+    okm = hkdf(bytes.fromhex(RFC5869["salt"]), bytes.fromhex(RFC5869["ikm"]), bytes.fromhex(RFC5869["info"]), 42)
+    check("RFC 5869 A.1", okm.hex() == RFC5869["okm"])
+    prk = hmac_sha256(bytes.fromhex(RFC5869["salt"]), bytes.fromhex(RFC5869["ikm"]))
+    check("HKDF-Expand by hand = cryptography's", hkdf_expand_hmac(prk, b"x", 64) == hkdf_expand(prk, b"x", 64))
+
+    # SES-040: the chain step is HKDF-Expand's two blocks; T(1) is the message key.
+    ck = bytes(range(32))
+    mk, nxt = step(ck)
+    check("SES-040 message key = HMAC(ck, info || 0x01)", mk == hmac_sha256(ck, LABEL_STEP + b"\x01"))
+    check("SES-040 next chain key = HMAC(ck, T1 || info || 0x02)", nxt == hmac_sha256(ck, mk + LABEL_STEP + b"\x02"))
+
+    # SES-010: a certificate of one-byte IDs, laid out by hand: 148 bytes.
+    root = bytes([7]) * 32
+    fields = b"\x01a\x01b" + bytes([1]) * 32 + bytes([2]) * 32 + bytes(7) + b"\x01" + bytes(7) + b"\x02"
+    cert = fields + ed25519_sign(root, LABEL_DEVICE + fields)
+    check("SES-010 minimum certificate length", len(cert) == 148)
+    c = decode_certificate(cert)
+    check("SES-010 fields", (c["account"], c["device"], c["not_before"], c["not_after"]) == (b"a", b"b", 1, 2))
+    for cut in range(len(cert)):
+        try:
+            decode_certificate(cert[:cut])
+            check(f"SES-010 certificate cut to {cut} refused", False)
+        except Refused as r:
+            check(f"SES-010 certificate cut to {cut}: {r.code}", r.code == E["truncated"])
+    try:
+        verify_certificate(c, ed25519_public(root), b"a", b"b", 2)
+        check("SES-013 not_after is exclusive", False)
+    except Refused as r:
+        check("SES-013 not_after is exclusive", r.code == E["expired"])
+    verify_certificate(c, ed25519_public(root), b"a", b"b", 1)
+    for expect, args in [("wrong_account", (b"x", b"b")), ("wrong_device", (b"a", b"x"))]:
+        try:
+            verify_certificate(c, ed25519_public(root), *args, 1)
+            check(f"SES-014 {expect}", False)
+        except Refused as r:
+            check(f"SES-014 {expect}", r.code == E[expect])
+
+    # SES-043: the window, worked by hand. Receive 63 (63 skipped), 127 (0..62 fall out), 64, 63.
+    s = Session(bytes(16), "responder", (b"a", b"b"), 0, bytes(32), bytes(32))
+    for index, want in [(63, None), (127, None), (64, None), (63, "too_old"), (62, "too_old"), (128 + 64, "too_far_ahead"), (100, None), (100, "replay")]:
+        try:
+            _, commit = s.key_for(index)
+            commit()
+            got = None
+        except Refused as r:
+            got = r.code
+        check(f"SES-043 index {index}: {want}", got == (None if want is None else E[want]))
+    check("SES-045 at most 63 skipped keys", len(s.skipped) <= 63 and min(s.skipped) >= s.next - WINDOW)
+    check("SES-080 received bits", s.received_bits() == (1 << 0) | (1 << (127 - 100)) | (1 << (127 - 64)))
+    s2 = Session(bytes(16), "initiator", (b"a", b"b"), 0, bytes(32), bytes(32))
+    check("SES-043 index 63 from next = 0 has the 64th key", s2.key_for(63)[0] == keys_from(bytes(32), 64)[63])
+    return failures
+
+
+def keys_from(ck: bytes, n: int) -> list[bytes]:
+    out = []
+    for _ in range(n):
+        mk, ck = step(ck)
+        out.append(mk)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectors.
+# ---------------------------------------------------------------------------------------------
+
+OPS = {"session.handshake": op_handshake, "session.scenario": op_scenario}
+
+
+def first_difference(want, got, path="") -> str:
+    if isinstance(want, dict) and isinstance(got, dict):
+        for k in want:
+            if k not in got:
+                return f"{path}.{k} missing"
+            d = first_difference(want[k], got[k], f"{path}.{k}")
+            if d:
+                return d
+        return ""
+    if isinstance(want, list) and isinstance(got, list):
+        for n, (w, g) in enumerate(zip(want, got)):
+            d = first_difference(w, g, f"{path}[{n}]")
+            if d:
+                return d
+        return "" if len(want) == len(got) else f"{path}: {len(want)} items expected, {len(got)} computed"
+    return "" if want == got else f"{path}: expected {json.dumps(want)[:200]}, computed {json.dumps(got)[:200]}"
+
+
+def check_vectors(path: str) -> int:
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"cannot read {path}: {e}")
+        return 2
+    if data.get("part") != "session":
+        print(f"{path} is not a session vector file")
+        return 2
+    counts = {"valid": 0, "invalid": 0, "steps": 0, "mismatch": 0}
+    for group in data["testGroups"]:
+        op = OPS.get(group["op"])
+        if op is None:
+            print(f"unknown op {group['op']}")
+            return 2
+        for test in group["tests"]:
+            name = f"session/{group['group']}/{test['id']}"
+            try:
+                got, error = op(test["args"]), None
+            except Refused as r:
+                got, error = None, r.code
+            except BadArgs as b:
+                got, error = None, f"adapter.bad_request ({b})"
+            if test["result"] == "valid":
+                if error is not None:
+                    print(f"MISMATCH {name}: expected success, computed {error}")
+                    counts["mismatch"] += 1
+                    continue
+                diff = first_difference(test["expected"], got)
+                if diff:
+                    print(f"MISMATCH {name}: {diff}")
+                    counts["mismatch"] += 1
+                    continue
+                counts["valid"] += 1
+                counts["steps"] += len(got.get("steps", []))
+            else:
+                if error != test["error"]:
+                    print(f"MISMATCH {name}: expected {test['error']}, computed {error or 'success'}")
+                    counts["mismatch"] += 1
+                    continue
+                counts["invalid"] += 1
+    print(
+        f"crosscheck session: {counts['valid']} valid recomputed ({counts['steps']} scenario steps), "
+        f"{counts['invalid']} invalid rejected, {counts['mismatch']} mismatches"
+    )
+    return 1 if counts["mismatch"] else 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--self-test", action="store_true", help="run the self-tests only")
+    p.add_argument("--vectors", default=os.path.join(HERE, "..", "session.json"), help="vector file")
+    opts = p.parse_args()
+    start = time.monotonic()
+    failures = self_test()
+    for f in failures:
+        print(f"SELF-TEST FAILED {f}")
+    if failures:
+        return 1
+    print(f"self-tests passed ({time.monotonic() - start:.2f} s)")
+    if opts.self_test:
+        return 0
+    rc = check_vectors(opts.vectors)
+    print(f"({time.monotonic() - start:.2f} s)")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
