@@ -4,3 +4,4 @@
 pub mod envelope;
 pub mod identity;
 pub mod retention;
+pub mod session;
