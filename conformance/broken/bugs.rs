@@ -6,7 +6,7 @@
 //! Adding a part's bugs is adding its file, one [`Variant`] and one line in [`implemented`]; then
 //! remove its rows from [`PLANNED`].
 
-use crate::{envelope, expiry, identity};
+use crate::{envelope, expiry, identity, retention};
 
 /// One bug of a part, as its file lists it.
 #[derive(Clone, Copy, Debug)]
@@ -27,6 +27,7 @@ pub(crate) enum Variant {
     Identity(identity::Bug),
     Envelope(envelope::Bug),
     Expiry(expiry::Bug),
+    Retention(retention::Bug),
 }
 
 /// A bug as `--list-bugs` shows it.
@@ -55,6 +56,7 @@ pub(crate) fn implemented() -> Vec<Listed> {
     of("identity", identity::BUGS, Variant::Identity)
         .chain(of("envelope", envelope::BUGS, Variant::Envelope))
         .chain(of("expiry", expiry::BUGS, Variant::Expiry))
+        .chain(of("retention", retention::BUGS, Variant::Retention))
         .collect()
 }
 
@@ -79,37 +81,6 @@ pub(crate) const PLANNED: &[(&str, &str, &str, &str)] = &[
         "session",
         "SES-015",
         "a signed prekey is used without checking its signature",
-    ),
-    (
-        "retention-purge-before-every-ack",
-        "retention",
-        "RET-022",
-        "a message is purged once the first recipient device acknowledges it, not every one",
-    ),
-    ("retention-new-device-backfilled", "retention", "RET-031", "a device added later receives messages stored before"),
-    (
-        "retention-late-member-sees-old-messages",
-        "retention",
-        "RET-032",
-        "an account that joins a conversation receives messages stored before it joined",
-    ),
-    (
-        "retention-blocked-sender-told",
-        "retention",
-        "RET-042",
-        "the reply to a blocked sender's store differs from any other",
-    ),
-    (
-        "retention-hold-keeps-content",
-        "retention",
-        "RET-053",
-        "a preservation hold keeps message content past its deadline",
-    ),
-    (
-        "retention-tombstone-reregistered",
-        "retention",
-        "RET-055",
-        "a terminated account's identifier can register again",
     ),
 ];
 

@@ -2,8 +2,9 @@
 //! `cinder-conformance` catches it (`conformance/BUGS.md` lists which cases catch each).
 //!
 //! The part the bug belongs to is answered by a second implementation of that part, written from
-//! its spec chapter, with the one fault switched on (`broken/<part>.rs`); every other part is
-//! answered by the reference ([`dispatch`]). `--no-bug` serves the second implementations with no
+//! its spec chapter, with the one fault switched on (`broken/<part>.rs`) — or, for retention, by
+//! the reference wrapped so that its answer changes where the bug first shows (`retention.rs`);
+//! every other part is answered by the reference ([`dispatch`]). `--no-bug` serves the second implementations with no
 //! fault at all: that adapter must pass every case, which shows each variant fails only through
 //! its bug.
 
@@ -13,6 +14,7 @@ mod envelope;
 mod expiry;
 mod identity;
 mod pbkdf2;
+mod retention;
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -58,7 +60,8 @@ enum Mode {
 }
 
 /// The parts with a second implementation, and their operations.
-const PARTS: &[(&str, &[&str])] = &[("identity", identity::OPS), ("envelope", envelope::OPS), ("expiry", expiry::OPS)];
+const PARTS: &[(&str, &[&str])] =
+    &[("identity", identity::OPS), ("envelope", envelope::OPS), ("expiry", expiry::OPS), ("retention", retention::OPS)];
 
 fn part_of(op: &str) -> &str {
     op.split('.').next().unwrap_or_default()
@@ -69,6 +72,7 @@ fn variant_part(variant: Variant) -> &'static str {
         Variant::Identity(_) => "identity",
         Variant::Envelope(_) => "envelope",
         Variant::Expiry(_) => "expiry",
+        Variant::Retention(_) => "retention",
     }
 }
 
@@ -98,12 +102,20 @@ impl Mode {
         if !self.twin_answers(op) {
             return dispatch(op, args);
         }
+        if part_of(op) == "retention" {
+            // A wrapper around the reference, not a second implementation (`retention.rs`).
+            let bug = match self {
+                Self::Bug(Variant::Retention(bug)) => Some(bug),
+                _ => None,
+            };
+            return retention::Retention { bug }.answer(op, args);
+        }
         let args = match Args::of(args, "args") {
             Ok(args) => args,
             Err(failure) => return failure.response(),
         };
         let (identity, envelope, expiry) = match self {
-            Self::NoBug => (None, None, None),
+            Self::NoBug | Self::Bug(Variant::Retention(_)) => (None, None, None),
             Self::Bug(Variant::Identity(bug)) => (Some(bug), None, None),
             Self::Bug(Variant::Envelope(bug)) => (None, Some(bug), None),
             Self::Bug(Variant::Expiry(bug)) => (None, None, Some(bug)),
