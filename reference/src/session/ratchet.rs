@@ -87,12 +87,15 @@ enum SendChain {
     Exhausted,
 }
 
-/// The receiving side (SES-043): `key` is `ck_next`; bit `k` of `received` is index `next - 1 - k`.
+/// The receiving side (SES-043): `key` is `ck_next`; bit `k` of `received` is index `next - 1 - k`;
+/// `stored` counts the occupied `skipped` slots, so that an in-order message, with none stored,
+/// does not scan them.
 struct RecvChain {
     key: ChainKey,
     next: u32,
     received: u64,
     skipped: [Option<Skipped>; MAX_SKIPPED],
+    stored: usize,
 }
 
 impl RecvChain {
@@ -157,7 +160,7 @@ impl Session {
             peer_device,
             established_at,
             send: SendChain::Open { key: send_key, sent: 0 },
-            recv: RecvChain { key: recv_key, next: 0, received: 0, skipped: [const { None }; MAX_SKIPPED] },
+            recv: RecvChain { key: recv_key, next: 0, received: 0, skipped: [const { None }; MAX_SKIPPED], stored: 0 },
         }
     }
 
@@ -340,6 +343,7 @@ impl Receipt<'_> {
         match pending {
             Pending::Skipped { slot } => {
                 recv.skipped[slot] = None;
+                recv.stored -= 1;
                 recv.received |= 1u64 << (recv.next - 1 - index);
             }
             Pending::Ahead { chain, skipped } => {
@@ -349,9 +353,12 @@ impl Receipt<'_> {
                 recv.key = chain;
                 // Keys that left the window go (SES-043 step 5, SES-045).
                 let floor = recv.next.saturating_sub(WINDOW);
-                for slot in &mut recv.skipped {
-                    if slot.as_ref().is_some_and(|s| s.index < floor) {
-                        *slot = None;
+                if recv.stored > 0 {
+                    for slot in &mut recv.skipped {
+                        if slot.as_ref().is_some_and(|s| s.index < floor) {
+                            *slot = None;
+                            recv.stored -= 1;
+                        }
                     }
                 }
                 // The new skipped keys are all within the window, and with the ones kept they are
@@ -360,6 +367,7 @@ impl Receipt<'_> {
                 for new in skipped {
                     if let Some(slot) = free.next() {
                         *slot = Some(new);
+                        recv.stored += 1;
                     }
                 }
             }
