@@ -31,7 +31,7 @@ that relies on one of them can be recognised):
   itself as well.
 - In a `seal` event, the envelope's own checks (ENV-040) are those of envelope.py, applied before
   any message key is taken; vectors have one fault each, so its order of checks does not matter.
-- A device or account that the setup does not list is `session.revoked` (a device nobody added).
+- A device or account that the setup does not list is `session.revoked` (SES-066).
 
 Usage:
     python3 session.py                 # self-tests, then ../session.json
@@ -1006,7 +1006,10 @@ def self_test() -> list[str]:
     check("SES-045 at most 63 skipped keys", len(s.skipped) <= 63 and min(s.skipped) >= s.next - WINDOW)
     check("SES-080 received bits", s.received_bits() == (1 << 0) | (1 << (127 - 100)) | (1 << (127 - 64)))
     s2 = Session(bytes(16), "initiator", (b"a", b"b"), 0, bytes(32), bytes(32))
-    check("SES-043 index 63 from next = 0 has the 64th key", s2.key_for(63)[0] == keys_from(bytes(32), 64)[63])
+    try:
+        check("SES-043 index 63 from next = 0 has the 64th key", s2.key_for(63)[0] == keys_from(bytes(32), 64)[63])
+    except Refused as r:
+        check(f"SES-043 index 63 from next = 0 is in the window, not {r.code}", False)
     return failures
 
 
@@ -1067,6 +1070,8 @@ def check_vectors(path: str) -> int:
                 got, error = None, r.code
             except BadArgs as b:
                 got, error = None, f"adapter.bad_request ({b})"
+            except Exception as e:  # a fault of this model: report it as a mismatch, keep going
+                got, error = None, f"model failure {type(e).__name__}: {e}"
             if test["result"] == "valid":
                 if error is not None:
                     print(f"MISMATCH {name}: expected success, computed {error}")
