@@ -278,13 +278,11 @@ impl Session {
                 .iter()
                 .position(|s| s.as_ref().is_some_and(|s| s.index == index))
                 .ok_or(SessionError::Replay)?;
-            let key = recv.skipped[slot].as_ref().map_or([0u8; KEY_LEN], |s| *s.key.as_bytes());
-            return Ok(Receipt {
-                recv: &mut self.recv,
-                index,
-                key: MessageKey(key),
-                pending: Pending::Skipped { slot },
-            });
+            let mut key = MessageKey([0u8; KEY_LEN]);
+            if let Some(stored) = &recv.skipped[slot] {
+                key.0.copy_from_slice(stored.key.as_bytes());
+            }
+            return Ok(Receipt { recv: &mut self.recv, index, key, pending: Pending::Skipped { slot } });
         }
         // index - next < 64: step the chain on a copy, keeping the skipped keys aside (an in-order
         // message skips none, and the empty list does not allocate).
