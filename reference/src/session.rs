@@ -367,16 +367,14 @@ impl fmt::Debug for SigningSecret {
 struct ChainKey([u8; KEY_LEN]);
 
 impl ChainKey {
-    /// `mk || ck' = HKDF-Expand(ck, "cinder-ses-v1 step", 64)` (SES-040).
+    /// `mk || ck' = HKDF-Expand(ck, "cinder-ses-v1 step", 64)` (SES-040), written out as RFC 5869
+    /// section 2.3 defines it — `T(1) = HMAC(ck, info || 0x01)`, `T(2) = HMAC(ck, T(1) || info ||
+    /// 0x02)` — with the HMAC key schedule done once, so that each half lands in its own zeroizing
+    /// type without an intermediate buffer.
     fn step(&self) -> (MessageKey, Self) {
-        let mut okm = Zeroizing::new([0u8; 2 * KEY_LEN]);
-        if primitives::hkdf_expand(&self.0, STEP_LABEL, &mut okm[..]).is_err() {
-            unreachable!("64 bytes is far below HKDF's limit");
-        }
-        let mut message = MessageKey([0u8; KEY_LEN]);
-        let mut next = Self([0u8; KEY_LEN]);
-        message.0.copy_from_slice(&okm[..KEY_LEN]);
-        next.0.copy_from_slice(&okm[KEY_LEN..]);
+        let mac = primitives::KeyedHmac::new(&self.0);
+        let message = MessageKey(mac.mac(&[STEP_LABEL, &[1]]));
+        let next = Self(mac.mac(&[&message.0, STEP_LABEL, &[2]]));
         (message, next)
     }
 

@@ -284,17 +284,15 @@ impl Session {
             }
             return Ok(Receipt { recv: &mut self.recv, index, key, pending: Pending::Skipped { slot } });
         }
-        // index - next < 64: step the chain on a copy, keeping the skipped keys aside (an in-order
-        // message skips none, and the empty list does not allocate).
-        let mut chain = ChainKey(recv.key.0);
+        // index - next < 64: step the chain without touching the stored one, keeping the skipped
+        // keys aside (an in-order message skips none, and the empty list does not allocate).
+        let (mut key, mut chain) = recv.key.step();
         let mut skipped = Vec::with_capacity((index - recv.next) as usize);
         for skipped_index in recv.next..index {
-            let (key, next) = chain.step();
             skipped.push(Skipped { index: skipped_index, key });
-            chain = next;
+            (key, chain) = chain.step();
         }
-        let (key, next) = chain.step();
-        Ok(Receipt { recv: &mut self.recv, index, key, pending: Pending::Ahead { chain: next, skipped } })
+        Ok(Receipt { recv: &mut self.recv, index, key, pending: Pending::Ahead { chain, skipped } })
     }
 }
 
