@@ -1412,6 +1412,44 @@ fn device_scenarios() -> Vec<Scenario> {
         .expect(all(&[reply("device_removed"), outs(&[]), held(&[1])]))
         .step(exp, Ev::Tick)
         .expect(outs(&[o_purged(1, "expiry")])),
+        sc(
+            "removal-ends-two-deliveries-first-purged",
+            "bob-phone is pending for two messages, the first of which bob-laptop has acked: its removal drops the first, purges it at once, then drops the second (per copy in store order, not every drop first).",
+            &["RET-025", "RET-033"],
+            &[],
+        )
+        .base()
+        .step(T0, store("alice-phone", 1, "dm-ab", T0, 3600))
+        .step(T0 + 1, store("alice-phone", 2, "dm-ab", T0 + 1, 3600))
+        .step(T0 + 2, ack("bob-laptop", 1))
+        .expect(all(&[reply("acked"), outs(&[]), held(&[1, 2])]))
+        .step(T0 + 3, Ev::RemoveDevice(bob, dev("bob-phone")))
+        .expect(all(&[
+            reply("device_removed"),
+            outs(&[o_dropped(1, "bob-phone"), o_purged(1, "dropped"), o_dropped(2, "bob-phone")]),
+            held(&[2]),
+        ]))
+        .step(T0 + 4, fetch("bob-laptop"))
+        .expect(messages(&[2])),
+        sc(
+            "removal-forgets-acknowledged-device",
+            "bob-phone acks a room message and is then removed: no output, and the sender's disclosure no longer lists it among the recipients.",
+            &["RET-030", "RET-033", "RET-060"],
+            &[],
+        )
+        .base()
+        .step(T0, store("alice-phone", 1, "room-1", T0, 3600))
+        .step(T0 + 1, ack("bob-phone", 1))
+        .step(T0 + 2, Ev::RemoveDevice(bob, dev("bob-phone")))
+        .expect(all(&[reply("device_removed"), outs(&[]), held(&[1])]))
+        .step(T0 + 3, Ev::Disclose(alice))
+        .expect(json!({ "reply": { "messages": [message_view(
+            1, "alice", "alice-phone", "room-1", T0, 3600, &[("bob-laptop", false), ("carol-phone", false)],
+        )] } }))
+        .step(T0 + 4, ack("bob-laptop", 1))
+        .expect(all(&[reply("acked"), outs(&[]), held(&[1])]))
+        .step(T0 + 5, ack("carol-phone", 1))
+        .expect(all(&[outs(&[o_purged(1, "delivered")]), held(&[])])),
     ]);
     v
 }
@@ -1526,6 +1564,26 @@ fn room_scenarios() -> Vec<Scenario> {
         .expect(json!({ "reply": { "records": [
                 { "record": "message_counts", "at": T0, "until": T0 + SIX_DAYS, "held": false, "direct": 1, "room": 2 }
             ] } })),
+        sc(
+            "one-member-conversation-is-a-room",
+            "A store to a conversation whose only member is the sender (its other device receives it) counts as a room message: only exactly two members make a direct one.",
+            &["RET-011", "RET-034", "RET-051"],
+            &[],
+        )
+        .base()
+        .step(T0, Ev::AddDevice(alice, dev("alice-laptop"), Platform::Desktop))
+        .step(T0, Ev::Join(alice, dev("solo")))
+        .step(T0 + 1, store("alice-phone", 1, "solo", T0 + 1, 3600))
+        .expect(all(&[accepted(1), outs(&[o_stored(1, &["alice-laptop"], T0 + 3601)]), held(&[1])]))
+        .step(T0 + 2, Ev::Disclose(alice))
+        .expect(json!({ "reply": {
+            "facts": { "sent": 1, "received": 0, "platforms": ["ios", "desktop"] },
+            "rooms": [hx("dm-ab"), hx("room-1"), hx("solo")],
+            "records": [
+                { "record": "device_added", "at": T0, "until": T0 + SIX_DAYS, "held": false, "direct": 0, "room": 0 },
+                { "record": "message_counts", "at": T0, "until": T0 + SIX_DAYS, "held": false, "direct": 0, "room": 1 },
+            ],
+        } })),
     ]
 }
 
@@ -1707,6 +1765,27 @@ fn block_scenarios() -> Vec<Scenario> {
             .step(T0, Ev::Block(bob, alice))
             .step(T0 + 1, store("bob-phone", 1, "dm-ab", T0 + 1, 3600))
             .expect(outs(&[o_stored(1, &["alice-phone", "bob-laptop"], T0 + 3601)])),
+        // carol's identifier (45ed…) is below bob's (e1d9…) in byte order, so here the order of the
+        // blocks and byte order agree; `disclose-block-list-in-byte-order` blocks them the other way.
+        sc(
+            "two-blocks-then-disclose",
+            "alice blocks carol, then bob: both are listed, in byte order, each block with its own record.",
+            &["RET-040", "RET-051", "RET-060"],
+            &[],
+        )
+        .base()
+        .step(T0, Ev::Block(alice, acct("carol")))
+        .expect(reply("blocked"))
+        .step(T0 + 1, Ev::Block(alice, bob))
+        .expect(reply("blocked"))
+        .step(T0 + 2, Ev::Disclose(alice))
+        .expect(json!({ "reply": {
+            "blockList": [ha("carol"), ha("bob")],
+            "records": [
+                { "record": "block_list_changed", "at": T0, "until": T0 + SIX_DAYS, "held": false, "direct": 0, "room": 0 },
+                { "record": "block_list_changed", "at": T0 + 1, "until": T0 + 1 + SIX_DAYS, "held": false, "direct": 0, "room": 0 },
+            ],
+        } })),
     ]);
     v
 }
@@ -1952,6 +2031,41 @@ fn record_scenarios() -> Vec<Scenario> {
             .base()
             .step(T0, Ev::Setting(acct("dave"), SettingChange::SetAvatar))
             .expect(refused("retention.unknown_account")),
+        sc(
+            "store-clock-set-back-across-day",
+            "The clock is 10 s into a day when a store comes with a `now` 10 s before that day: the message counts in the clock's day, and last use is the clock's day, not the day of `now`.",
+            &["RET-003", "RET-020", "RET-050", "RET-051"],
+            &[],
+        )
+        .base()
+        .step(T0 + DAY + 10, Ev::Tick)
+        .expect(all(&[reply("ticked"), outs(&[])]))
+        .step(T0 + DAY - 10, store("alice-phone", 1, "dm-ab", T0 + DAY - 10, 3600))
+        .expect(all(&[accepted(1), outs(&[o_stored(1, DM, T0 + DAY + 3590)]), held(&[1])]))
+        .step(T0 + DAY - 5, Ev::Disclose(alice))
+        .expect(json!({ "reply": {
+            "facts": { "lastUseDay": (T0 + DAY) / DAY, "sent": 1 },
+            "records": [
+                { "record": "message_counts", "at": T0 + DAY, "until": T0 + DAY + SIX_DAYS, "held": false, "direct": 1, "room": 0 },
+            ],
+        } }))
+        .step(T0 + DAY + SIX_DAYS, Ev::Tick)
+        .expect(outs(&[o_purged(1, "expiry"), o_record("alice", "message_counts", T0 + DAY, "expired")])),
+        sc(
+            "register-clock-set-back-across-day",
+            "An account registered with a `now` on the day before the clock's has the clock's day as its registration and last-use day.",
+            &["RET-003", "RET-050"],
+            &[],
+        )
+        .base()
+        .step(T0 + DAY + 10, Ev::Tick)
+        .step(T0 + DAY - 10, Ev::Register(acct("dave")))
+        .expect(all(&[reply("registered"), outs(&[])]))
+        .step(T0 + DAY - 5, Ev::Disclose(acct("dave")))
+        .expect(json!({ "reply": {
+            "facts": { "createdDay": (T0 + DAY) / DAY, "lastUseDay": (T0 + DAY) / DAY },
+            "records": [],
+        } })),
     ]);
     v
 }
@@ -2340,6 +2454,53 @@ fn disclosure_scenarios() -> Vec<Scenario> {
             .expect(outs(&[o_purged(1, "expiry")]))
             .step(T0 + 2 * DAY, Ev::Disclose(alice))
             .expect(all(&[outs(&[]), held(&[]), json!({ "reply": { "facts": { "lastUseDay": T0 / DAY }, "messages": [] } })])),
+        sc(
+            "disclose-received-after-every-own-ack",
+            "Both of bob's devices acked a room message that carol has not: bob's disclosure still lists it, with both acks, until it is purged.",
+            &["RET-060", "RET-061"],
+            &[],
+        )
+        .base()
+        .step(T0, store("alice-phone", 1, "room-1", T0, 3600))
+        .step(T0 + 1, ack("bob-phone", 1))
+        .step(T0 + 2, ack("bob-laptop", 1))
+        .expect(all(&[reply("acked"), outs(&[]), held(&[1])]))
+        .step(T0 + 3, Ev::Disclose(bob))
+        .expect(json!({ "reply": {
+            "facts": { "received": 1 },
+            "messages": [message_view(
+                1, "alice", "alice-phone", "room-1", T0, 3600,
+                &[("bob-laptop", true), ("bob-phone", true), ("carol-phone", false)],
+            )],
+        } }))
+        .step(T0 + 4, ack("carol-phone", 1))
+        .expect(outs(&[o_purged(1, "delivered")]))
+        .step(T0 + 5, Ev::Disclose(bob))
+        .expect(json!({ "reply": { "facts": { "received": 1 }, "messages": [] } })),
+        sc(
+            "disclose-rooms-in-byte-order",
+            "alice joins room-3, then room-2: her disclosure lists her rooms by their IDs' bytes, not in the order she joined them.",
+            &["RET-034", "RET-060"],
+            &[],
+        )
+        .base()
+        .step(T0, Ev::Join(alice, dev("room-3")))
+        .step(T0 + 1, Ev::Join(alice, dev("room-2")))
+        .step(T0 + 2, Ev::Disclose(alice))
+        .expect(json!({ "reply": { "rooms": [hx("dm-ab"), hx("room-1"), hx("room-2"), hx("room-3")] } })),
+        // bob's identifier (e1d9…) is above carol's (45ed…): blocking bob first puts the order of
+        // the blocks and byte order at odds.
+        sc(
+            "disclose-block-list-in-byte-order",
+            "alice blocks bob, then carol: her disclosure lists the block list in byte order (carol's identifier first), not in the order of the blocks.",
+            &["RET-040", "RET-060"],
+            &[],
+        )
+        .base()
+        .step(T0, Ev::Block(alice, bob))
+        .step(T0 + 1, Ev::Block(alice, acct("carol")))
+        .step(T0 + 2, Ev::Disclose(alice))
+        .expect(json!({ "reply": { "blockList": [ha("carol"), ha("bob")] } })),
     ]
 }
 
