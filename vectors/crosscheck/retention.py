@@ -20,44 +20,57 @@ With --mutations it also runs deliberately broken variants of the model (each a 
 from one rule) against the vectors and reports which of them the vectors do not catch, with a
 scenario that would.
 
-How this model reads the places where the chapter leaves room. Each is stated here, and READINGS
-below implements the other reading of each: a scenario that mismatches here but matches under another
-reading is reported with that reading, and --mutations says which of them the vectors settle.
+How this model reads the points an earlier version of the chapter left open. The chapter now states
+each of them (where is given in brackets) and at least one vector tells each reading from the other;
+READINGS below implements the other reading of each: a scenario that mismatches here but matches
+under another reading is reported with that reading, and --mutations checks that the vectors refuse
+every one of them (a reading the vectors accepted would be a point they leave open).
 
-- R1 The clock of a new server is 0 (RET-003: "the highest `now` seen"; none has been seen).
-- R2 Every addition of a time and a duration saturates at 2^64 - 1, not only those of RET-020
-  (records' `at + 518,400`, a hold's `clock + 7,776,000`).
-- R3 "Days are time / 86,400": the time is the step's clock (after stage 1), as for records
-  ("the step's clock"); the same for `createdDay`, `lastUseDay` and a `message_counts` record's day.
-- R4 Last use (RET-050, "the day of its latest accepted event") is moved by the accepted events of
-  which the account, or one of its devices, is the requester (RET-002's requester column):
-  register, add_device, remove_device, join, leave, block, unblock, change_setting, store, fetch,
-  ack, recall. Not by `hold` or `disclose` (the operator's), not by refused events.
+- R1 The clock of a new server is 0 [RET-003].
+- R2 Every addition of a time and a duration saturates at 2^64 - 1, not only those of RET-020:
+  records' `at + 518,400`, a hold's `clock + 7,776,000` [RET-003, RET-051, RET-053].
+- R3 Days are `clock / 86,400` with the step's clock after stage 1, never the event's `now`, which
+  can be behind the clock: `createdDay`, `lastUseDay` and a `message_counts` record's day
+  [RET-003, RET-050, RET-051]. Vectors: records/store-clock-set-back-across-day,
+  records/register-clock-set-back-across-day.
+- R4 Last use is moved by the accepted events of which the account, or one of its devices, is the
+  requester (RET-002's requester column): register, add_device, remove_device, join, leave, block,
+  unblock, change_setting, store, fetch, ack, recall. Not by `hold`, `disclose` or `tick`, not by
+  refused events [RET-050].
 - R5 `platforms` is the set of platforms of every device the account has added (removal does not
-  take one out), listed in the order of RET-002's enumeration: ios, android, desktop, web.
-- R6 RET-033 with several pending deliveries: for each held copy, in store order, `dropped`, then
-  at once `purged(dropped)` when that copy has no pending recipient left.
+  take one out), listed in the order of RET-002's enumeration: ios, android, desktop, web
+  [RET-002, RET-050].
+- R6 A removal that ends several pending deliveries handles one held copy after the other, in store
+  order: `dropped`, then at once `purged(dropped)` when that copy has no pending recipient left,
+  before the next copy's `dropped` [RET-033]. Vector: devices/removal-ends-two-deliveries-first-purged.
 - R7 A device's removal (RET-033, and RET-054 step 2) also takes its acknowledged entries out of
-  every held copy's recipient list ("Its acknowledgements are forgotten with it").
+  every held copy's recipient list, silently [RET-030, RET-033, RET-060]. Vector:
+  devices/removal-forgets-acknowledged-device.
 - R8 Termination removes devices "as in RET-033" but makes no `device_removed` records, clears the
-  block list without a `block_list_changed` record, and removes memberships without output.
-- R9 `held` in a step lists one ID per held copy (RET-012: an ID may be held more than once),
-  in byte order.
-- R10 Recall (RET-024) matches a copy when its sending device ID is the recalling device's ID and its
-  sending account is the recalling device's account — "(of the same account)" — so a device ID
-  removed and added again to the same account can recall what the old one sent.
+  block list without a `block_list_changed` record, and removes memberships without output
+  [RET-054].
+- R9 `held` in a step lists one ID per held copy (an ID may be held more than once), in byte order
+  [RET-012, section 14].
+- R10 Recall matches a copy when its sending device ID is the recalling device's ID and its sending
+  account is the recalling device's account, so a device ID removed and added again to the same
+  account can recall what the old one sent [RET-024, RET-031]. Vector:
+  recall/recall-after-readd-same-account.
 - R11 A hold on an account whose hold is still active replaces its end (RET-053: "sets a new end").
   Only records held at the time of a hold have `held: true`; a record's `until` is its deadline.
-- R12 In a disclosure: devices, rooms and the block list in byte order; records in record order
-  (the order they were made); messages in store order, each copy on its own, its recipients in byte
-  order with acknowledged ones included; `direct` and `room` are 0 in records other than
-  `message_counts`. A tombstoned identifier's `devices`, `rooms`, `blockList`, `messages` are empty.
+- R12 In a disclosure: devices, rooms and the block list in the byte order of their IDs and
+  identifiers (not in the order added, joined or blocked); records in record order (the order they
+  were made); messages in store order, each copy on its own, its recipients in byte order with
+  acknowledged ones included; a received message is listed while any current device of the
+  account is a recipient, pending or acknowledged; `direct` and `room` are 0 in records other than
+  `message_counts`. A tombstoned identifier's `devices`, `rooms`, `blockList`, `messages` are empty
+  [RET-060]. Vectors: disclosure/disclose-received-after-every-own-ack,
+  disclosure/disclose-rooms-in-byte-order, disclosure/disclose-block-list-in-byte-order.
 - R13 A `message_counts` record is found by (account, day start, not held); a store whose day's
-  record is held opens a new one (RET-053).
+  record is held opens a new one [RET-051, RET-053].
 - R14 `received` grows by one per account, not per recipient device (RET-011 "each other account
   with a recipient device has its received count grow by one").
-- R15 The "account" of stage 1's orders (RET-003: "(deadline, account, record order)", "(end,
-  account)") is the identifier's bytes, as every other order of IDs in the chapter ("in byte order").
+- R15 The "account" of stage 1's orders ("(deadline, account, record order)", "(end, account)") is
+  the identifier's bytes, not the order of registration [RET-003].
 
 Usage:
     python3 retention.py                 # self-tests, then ../retention.json
@@ -175,9 +188,9 @@ MUTATIONS = {
 }
 
 
-# The other readings of the open points R1..R15 (see the docstring). --mutations runs each of them
-# against the vectors too: one the vectors reject is a point they settle, one they accept is a point
-# neither the chapter nor the vectors settle.
+# The other readings of the points R1..R15 (see the docstring), which the chapter now states.
+# --mutations runs each of them against the vectors too: one the vectors reject is a point they
+# settle; one they accept would be a point the vectors leave open, however plainly the chapter states it.
 READINGS = {
     "alt_platforms_added_order": "R5: platforms in the order first added",
     "alt_platforms_alphabetical": "R5: platforms in alphabetical order",
@@ -1740,7 +1753,7 @@ def check_mutations(path: str) -> int:
             print(f"    a scenario that would: self-test \"{st[0]}\"" if st else "    (no self-test catches it either)")
     print(f"mutations: {len(MUTATIONS) - len(uncaught)} of {len(MUTATIONS)} caught by the vectors"
           + (f"; not caught: {', '.join(uncaught)}" if uncaught else ""))
-    print("Readings: the other way to read each point the chapter leaves open (docstring R1..R15).")
+    print("Readings: the other way to read each point the chapter once left open (docstring R1..R15).")
     open_points = []
     for name, what in READINGS.items():
         mism = per_test(run_vectors(groups, frozenset([name]))[0])
@@ -1752,7 +1765,7 @@ def check_mutations(path: str) -> int:
             open_points.append(name)
             print(f"reading  {name:30s} ALSO FITS THE VECTORS — {what}")
     print(f"readings: {len(READINGS) - len(open_points)} of {len(READINGS)} settled by the vectors"
-          + (f"; open in both the chapter and the vectors: {', '.join(open_points)}" if open_points else ""))
+          + (f"; not settled by the vectors: {', '.join(open_points)}" if open_points else ""))
     return 0
 
 
