@@ -18,6 +18,20 @@ test in the fuzz crate checks), cut to the fuzz targets' caps (8 recipients, a s
 envelope_open seed puts a MUTATION_LEN-byte mutation in front of a scenario: one seed per mutation
 kind and scenario.
 
+retention: every valid scenario of vectors/retention.json, translated event by event into the
+input format of fuzz/src/retention.rs: a configuration byte, then four bytes `[kind, a, b, time]` per
+event. The fuzz target knows 4 accounts, 6 devices (and an empty one), 2 conversations (and a 65-byte
+one), 4 message IDs, 8 ttls and 4 ciphertexts; a scenario's own values are given those slots in the
+order they first appear (folded when there are more; an out-of-bounds ID takes the target's
+out-of-bounds slot; a ttl or cap the tables lack takes the nearest). Accounts that the scenario
+discloses get the even slots first, since the target discloses only accounts 0 and 2; a disclosure
+of an account in an odd slot becomes a tick. Time moves only by the steps of the target's table
+(RETENTION_DELTAS), so a gap between two events becomes up to RETENTION_MAX_TICKS ticks and the
+event's own step, chosen greedily, and the error never accumulates (each event aims at its own
+time). A seed is cut at RETENTION_MAX_EVENTS events. The tables must equal the Rust ones (`delta`,
+`TTLS`, the decoder's arms); seeds.py decodes every seed it writes with a Python copy of the
+decoder and stops if a seed does not say what it was meant to.
+
 Seeds are named by the SHA-1 of their content, as libFuzzer names the inputs it adds, so running
 the script twice, or after fuzzing, adds nothing twice. Exits nonzero if a vector file is missing or
 holds no usable test, so CI notices a format change instead of fuzzing from an empty corpus.
@@ -47,6 +61,28 @@ MAX_ROUNDTRIP_BODY = 4096
 MAX_TTL = 31_536_000
 ID_MAX_LEN = 64
 MUTATION_KINDS = 6  # nothing, flip, truncate, append, splice, swap slots
+
+# fuzz/src/retention.rs: `delta`, `TTLS`, the decoder's tables and its event kinds (`kind % 17`).
+RETENTION_DELTAS = [0, 1, 60, 3600, 86_400, 518_399, 518_400, 518_401, 2_591_999, 2_592_000, 2_592_001,
+                    7_776_000, -1, -3600, -86_400, 29]
+RETENTION_TTLS = [0, 1, 60, 3600, 86_400, 518_400, 2_592_000, 31_536_000]
+RETENTION_CAPS = [None, 1, 3600, 86_400]  # configuration bits 1-2
+RETENTION_PROFILES = ["consumer", "enterprise"]  # configuration bit 0
+RETENTION_PROFILE_CAP = {"consumer": 518_400, "enterprise": 2_592_000}
+RETENTION_PLATFORMS = ["ios", "android", "desktop", "web"]
+RETENTION_CHANGES = ["link_external_id", "unlink_external_id", "set_avatar", "remove_avatar"]
+RETENTION_CIPHERTEXT_LENS = [0, 1, 10, 64]
+RETENTION_ACCOUNTS = 4
+RETENTION_DEVICES = 6  # and slot 6, the empty (out-of-bounds) device ID
+RETENTION_ROOMS = 2  # and slot 2, a 65-byte (out-of-bounds) conversation ID
+RETENTION_MESSAGES = 4  # message IDs [1; 16] to [4; 16]
+RETENTION_KINDS = {"register": 0, "add_device": 1, "remove_device": 2, "join": 3, "leave": 4, "block": 5,
+                   "unblock": 6, "change_setting": 7, "store": 8, "fetch": 10, "ack": 11, "recall": 13,
+                   "terminate": 14, "hold": 15, "disclose": 16, "tick": 16}
+RETENTION_T0 = 1_767_225_600
+RETENTION_MAX_EVENTS = 256
+RETENTION_MAX_TICKS = 12
+U64_MAX = 2**64 - 1
 
 
 def identity_seeds(vectors):
@@ -129,6 +165,202 @@ def envelope_open_seeds(vectors):
             yield mutation + seed
 
 
+def nearest(value, table):
+    """The index of the entry of `table` closest to `value` (the first on a tie)."""
+    return min(range(len(table)), key=lambda i: abs(table[i] - value))
+
+
+class Slots:
+    """Gives a scenario's values the fuzz target's slots, in the order they first appear."""
+
+    def __init__(self, size):
+        self.size = size
+        self.map = {}
+
+    def get(self, value):
+        if value not in self.map:
+            self.map[value] = len(self.map) % self.size
+        return self.map[value]
+
+
+def account_slots(events):
+    """Slots for the scenario's accounts: the first two it discloses on slots 0 and 2 (the target
+    discloses only those), then the others in the order they first appear."""
+    seen = []
+    for e in events:
+        for field in ("account", "blocked"):
+            if field in e and e[field] not in seen:
+                seen.append(e[field])
+    disclosed = {e["account"] for e in events if e["event"] == "disclose"}
+    slots = {a: 2 * n for n, a in enumerate([a for a in seen if a in disclosed][:2])}
+    free = [i for i in range(RETENTION_ACCOUNTS) if i not in slots.values()]
+    for n, a in enumerate([a for a in seen if a not in slots]):
+        slots[a] = free[n] if n < len(free) else n % RETENTION_ACCOUNTS
+    return slots
+
+
+def retention_config(profile, cap):
+    """The configuration byte: the profile, and the target's cap nearest to `cap`."""
+    caps = list(RETENTION_CAPS)
+    if cap is None or cap == RETENTION_PROFILE_CAP[profile]:
+        index = 0
+    else:
+        caps[0] = RETENTION_PROFILE_CAP[profile]
+        index = nearest(cap, caps)
+    return RETENTION_PROFILES.index(profile) | index << 1
+
+
+def time_steps(gap):
+    """Steps of RETENTION_DELTAS that move the clock by about `gap`: (ticks, the event's own)."""
+    ahead = [i for i, d in enumerate(RETENTION_DELTAS) if d > 0]
+    ticks = []
+    while gap > 0 and len(ticks) < RETENTION_MAX_TICKS:
+        fits = [i for i in ahead if RETENTION_DELTAS[i] <= gap]
+        i = max(fits, key=lambda i: RETENTION_DELTAS[i])
+        if RETENTION_DELTAS[i] == gap:
+            break
+        ticks.append(i)
+        gap -= RETENTION_DELTAS[i]
+    # The event's own step: the closest one that moves the clock the same way as what is left.
+    same_way = [i for i, d in enumerate(RETENTION_DELTAS) if (d >= 0 if gap >= 0 else d <= 0)]
+    own = min(same_way, key=lambda i: abs(RETENTION_DELTAS[i] - gap))
+    return ticks, own
+
+
+def find_byte(ok):
+    """The first byte value for which `ok` holds."""
+    return next(b for b in range(256) if ok(b))
+
+
+def retention_scenario(args):
+    """The fuzz input of one scenario's args, and the events the target must decode from it:
+    (bytes, [(delta, op)]) with ops in the form of `retention_decode`."""
+    events = args["events"]
+    accounts = account_slots(events)
+    devices = Slots(RETENTION_DEVICES)
+    rooms = Slots(RETENTION_ROOMS)
+    messages = Slots(RETENTION_MESSAGES)
+
+    def device(hexid):
+        return devices.get(hexid) if 1 <= len(hexid) // 2 <= 64 else RETENTION_DEVICES
+
+    def room(hexid):
+        return rooms.get(hexid) if 1 <= len(hexid) // 2 <= 64 else RETENTION_ROOMS
+
+    out = bytearray([retention_config(args["profile"], args["cap"])])
+    want = []
+    now, origin = RETENTION_T0, events[0]["at"] if events else 0
+
+    def push(kind, a, b, time, op):
+        out.extend([kind, a, b, time])
+        want.append((RETENTION_DELTAS[time % 16], op))
+
+    for e in events:
+        target = RETENTION_T0 + (e["at"] - origin)
+        ticks, own = time_steps(target - now)
+        for t in ticks:
+            push(RETENTION_KINDS["tick"], 1, 0, t, ("tick",))
+            now = max(0, min(U64_MAX, now + RETENTION_DELTAS[t]))
+        now = max(0, min(U64_MAX, now + RETENTION_DELTAS[own]))
+        kind = RETENTION_KINDS[e["event"]]
+        who = accounts.get(e.get("account"), 0)
+        name = e["event"]
+        if name in ("register", "terminate", "hold"):
+            push(kind, who, 0, own, (name, who))
+        elif name == "disclose":
+            if who % 2 == 0:
+                push(kind, who, 0, own, ("disclose", who))
+            else:
+                push(kind, 1, 0, own, ("tick",))
+        elif name == "tick":
+            push(kind, 1, 0, own, ("tick",))
+        elif name == "add_device":
+            platform = RETENTION_PLATFORMS.index(e["platform"])
+            d = device(e["device"])
+            push(kind, 16 * platform + who, d, own, ("add_device", who, d, platform))
+        elif name == "remove_device":
+            d = device(e["device"])
+            push(kind, who, d, own, ("remove_device", who, d))
+        elif name in ("join", "leave"):
+            r = room(e["conversation"])
+            push(kind, 4 * r + who, 0, own, (name, who, r))
+        elif name in ("block", "unblock"):
+            other = accounts[e["blocked"]]
+            push(kind, who, other, own, (name, who, other))
+        elif name == "change_setting":
+            change = RETENTION_CHANGES.index(e["change"])
+            push(kind, who, change, own, ("change_setting", who, change))
+        elif name == "fetch":
+            d = device(e["device"])
+            push(kind, 0, d, own, ("fetch", d))
+        elif name in ("ack", "recall"):
+            d, m = device(e["device"]), 1 + messages.get(e["messageId"])
+            b = find_byte(lambda b: b % 7 == d and 1 + b // 8 % 4 == m)
+            push(kind, 0, b, own, (name, d, m))
+        elif name == "store":
+            d, m, r = device(e["device"]), 1 + messages.get(e["messageId"]), room(e["conversation"])
+            ttl = nearest(e["ttl"], RETENTION_TTLS)
+            c = nearest(len(e["ciphertext"]) // 2, RETENTION_CIPHERTEXT_LENS)
+            skew = nearest(e["sentAt"] - e["at"], RETENTION_DELTAS)
+            b = find_byte(lambda b: b % 7 == d and 1 + b // 8 % 4 == m)
+            push(kind + 17 * c, 12 * ttl + 4 * r, b, skew << 4 | own,
+                 ("store", d, m, r, RETENTION_TTLS[ttl], c, RETENTION_DELTAS[skew]))
+        else:
+            raise ValueError(f"unknown retention event {name!r}")
+        if len(want) >= RETENTION_MAX_EVENTS:
+            break
+    return bytes(out[:1 + 4 * RETENTION_MAX_EVENTS]), want[:RETENTION_MAX_EVENTS]
+
+
+def retention_decode(data):
+    """A copy of `decode` in fuzz/src/retention.rs: the configuration byte and the timed events."""
+    first, rest = (data[0], data[1:]) if data else (0, b"")
+    config = (RETENTION_PROFILES[first & 1], RETENTION_CAPS[(first >> 1) & 3])
+    events = []
+    for i in range(0, min(len(rest), 4 * RETENTION_MAX_EVENTS), 4):
+        kind, a, b, time = (list(rest[i:i + 4]) + [0, 0, 0])[:4]
+        who, d, r, m = a % 4, b % 7, a // 4 % 3, 1 + b // 8 % 4
+        k = kind % 17
+        op = {
+            0: lambda: ("register", who),
+            1: lambda: ("add_device", who, d, a // 16 % 4),
+            2: lambda: ("remove_device", who, d),
+            3: lambda: ("join", who, r),
+            4: lambda: ("leave", who, r),
+            5: lambda: ("block", who, b % 4),
+            6: lambda: ("unblock", who, b % 4),
+            7: lambda: ("change_setting", who, b % 4),
+            8: lambda: ("store", d, m, r, RETENTION_TTLS[a // 12 % 8], kind // 17 % 4,
+                        RETENTION_DELTAS[((time << 4 | time >> 4) & 0xff) % 16]),
+            10: lambda: ("fetch", d),
+            11: lambda: ("ack", d, m),
+            13: lambda: ("recall", d, m),
+            14: lambda: ("terminate", who),
+            15: lambda: ("hold", who),
+        }.get({9: 8, 12: 11}.get(k, k))
+        if op is not None:
+            op = op()
+        elif a % 2 == 0:
+            op = ("disclose", who)
+        else:
+            op = ("tick",)
+        events.append((RETENTION_DELTAS[time % 16], op))
+    return config, events
+
+
+def retention_seeds(vectors):
+    """Yields one seed per valid scenario; stops if a seed does not decode to its events."""
+    for group in vectors["testGroups"]:
+        for test in group["tests"]:
+            if group["op"] != "retention.scenario" or test["result"] != "valid":
+                continue
+            seed, want = retention_scenario(test["args"])
+            (profile, _), got = retention_decode(seed)
+            if got != want or profile != test["args"]["profile"]:
+                sys.exit(f"seeds.py: the retention seed of {test['id']} does not decode to its events")
+            yield seed
+
+
 def write_corpus(target, seeds):
     out = FUZZ_DIR / "corpus" / target
     out.mkdir(parents=True, exist_ok=True)
@@ -157,6 +389,8 @@ def main():
     write_corpus("envelope_decode", envelope_decode_seeds(envelope))
     write_corpus("envelope_roundtrip", envelope_roundtrip_seeds(envelope))
     write_corpus("envelope_open", envelope_open_seeds(envelope))
+    retention = load("retention.json")
+    write_corpus("retention", retention_seeds(retention))
 
 
 if __name__ == "__main__":
