@@ -4,11 +4,12 @@
 //! This is the one place where protocol operations meet the `cinder` crate. The built-in target
 //! ([`crate::target::builtin`]) calls it in-process; the `cinder-reference-adapter` binary serves it
 //! over stdin/stdout. Each protocol part has its own file beside this one (`dispatch/identity.rs`,
-//! `dispatch/envelope.rs`, `dispatch/expiry.rs`, `dispatch/retention.rs`); a new part adds its file
-//! and its rows to the `OPERATIONS` table. Scenario operations (expiry, retention) read their
-//! arguments and write their steps with the vector generator's own function
-//! (`cinder_vectors::expiry::scenario`, `cinder_vectors::retention::scenario`), so that the adapter
-//! and the vectors share one JSON conversion.
+//! `dispatch/envelope.rs`, `dispatch/expiry.rs`, `dispatch/retention.rs`, `dispatch/session.rs`); a
+//! new part adds its file and its rows to the `OPERATIONS` table. The operations of the later parts
+//! (expiry, retention, sessions) read their arguments and write their results with the vector
+//! generator's own functions (`cinder_vectors::expiry::scenario`, `cinder_vectors::retention::scenario`,
+//! `cinder_vectors::session::{handshake, scenario}`), so that the adapter and the vectors share one
+//! JSON conversion.
 
 use serde_json::{Map, Value};
 
@@ -19,6 +20,7 @@ mod envelope;
 mod expiry;
 mod identity;
 mod retention;
+mod session;
 
 /// Result fields of a successful operation.
 type Fields = Map<String, Value>;
@@ -38,6 +40,8 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("envelope.decode", envelope::decode),
     ("expiry.scenario", expiry::scenario),
     ("retention.scenario", retention::scenario),
+    ("session.handshake", session::handshake),
+    ("session.scenario", session::scenario),
 ];
 
 /// The operations [`dispatch`] implements, in the order of `ADAPTER.md`'s tables: what the
