@@ -119,3 +119,30 @@ pub fn filler(label: &str, len: usize) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// Whether `got` has every field of `want` with an equal value, looking into nested objects (other
+/// values, arrays included, must be equal as a whole).
+#[must_use]
+pub fn contains(want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => w.iter().all(|(k, v)| g.get(k).is_some_and(|gv| contains(v, gv))),
+        _ => want == got,
+    }
+}
+
+/// Checks a scenario's hand-written expectations — (step index, fields the step must contain) —
+/// against the steps the reference produced.
+///
+/// # Errors
+/// The first expectation the reference does not meet, naming the scenario and the step.
+pub fn check_steps(id: &str, steps: &Value, checks: &[(usize, Value)]) -> Result<(), GenerateError> {
+    for (index, want) in checks {
+        let got = steps.get(*index).unwrap_or(&Value::Null);
+        if !contains(want, got) {
+            return Err(GenerateError(format!(
+                "{id}: step {index} should contain {want} but the reference gives {got}"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -29,7 +29,7 @@
 use cinder::expiry::{Event, ExpiryError, Incoming, MAX_TTL, Message, Output, Phase, RECALL_MEMORY};
 use serde_json::{Map, Value, json};
 
-use crate::builder::{Case, GenerateError, Group, file, filler};
+use crate::builder::{Case, GenerateError, Group, check_steps, file, filler};
 use crate::format::VectorFile;
 
 /// The `Version:` of spec/expiry.md these vectors test.
@@ -1011,20 +1011,7 @@ fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Grou
         match (result, s.creation_error) {
             (Err(e), Some(code)) if e.code() == code => g.invalid(&case, args, code),
             (Ok(expected), None) => {
-                for (index, want) in &s.checks {
-                    let got = &expected["steps"][*index];
-                    let mismatch = want
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .find(|(key, value)| got.get(key.as_str()) != Some(value));
-                    if let Some((key, value)) = mismatch {
-                        return Err(GenerateError(format!(
-                            "{}: step {index} should have {key} = {value} but the reference gives {got}",
-                            s.id
-                        )));
-                    }
-                }
+                check_steps(&s.id, &expected["steps"], &s.checks)?;
                 g.valid(&case, args, expected);
             }
             (got, want) => {

@@ -55,7 +55,7 @@ use cinder::retention::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::builder::{Case, GenerateError, Group, file, filler};
+use crate::builder::{Case, GenerateError, Group, check_steps, file, filler};
 use crate::format::VectorFile;
 
 /// The `Version:` of spec/retention.md these vectors test.
@@ -2695,13 +2695,6 @@ fn walk_scenarios(count: usize) -> Vec<Scenario> {
 
 /// Whether `got` has every field of `want`, recursively for objects (arrays and scalars must be
 /// equal).
-fn matches(want: &Value, got: &Value) -> bool {
-    match (want, got) {
-        (Value::Object(w), Value::Object(g)) => w.iter().all(|(k, v)| g.get(k).is_some_and(|gv| matches(v, gv))),
-        _ => want == got,
-    }
-}
-
 fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Group, GenerateError> {
     let mut g = Group::new(name, "retention.scenario", description);
     for s in scenarios {
@@ -2720,16 +2713,7 @@ fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Grou
         match (reread, s.config_error) {
             (Err(e), Some(code)) if e.code() == code => g.invalid(&case, args, code),
             (Ok(expected), None) => {
-                let steps = expected["steps"].as_array().cloned().unwrap_or_default();
-                for (index, want) in &s.checks {
-                    let got = steps.get(*index).cloned().unwrap_or(Value::Null);
-                    if !matches(want, &got) {
-                        return Err(GenerateError(format!(
-                            "{}: step {index} should contain {want} but the reference gives {got}",
-                            s.id
-                        )));
-                    }
-                }
+                check_steps(&s.id, &expected["steps"], &s.checks)?;
                 g.valid(&case, args, expected);
             }
             (got, want) => {
