@@ -6,7 +6,7 @@
 //! Adding a part's bugs is adding its file, one [`Variant`] and one line in [`implemented`]; then
 //! remove its rows from [`PLANNED`].
 
-use crate::{envelope, expiry, identity, retention};
+use crate::{envelope, expiry, identity, retention, session};
 
 /// One bug of a part, as its file lists it.
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +28,7 @@ pub(crate) enum Variant {
     Envelope(envelope::Bug),
     Expiry(expiry::Bug),
     Retention(retention::Bug),
+    Session(session::Bug),
 }
 
 /// A bug as `--list-bugs` shows it.
@@ -57,19 +58,16 @@ pub(crate) fn implemented() -> Vec<Listed> {
         .chain(of("envelope", envelope::BUGS, Variant::Envelope))
         .chain(of("expiry", expiry::BUGS, Variant::Expiry))
         .chain(of("retention", retention::BUGS, Variant::Retention))
+        .chain(of("session", session::BUGS, Variant::Session))
         .collect()
 }
 
-/// Bugs named for parts whose adapter operations (and so vectors the runner can send) have not
-/// landed yet: `(name, part, breaks, summary)`. Each moves into its part's file when the part lands.
+/// Bugs named but not injected yet: `(name, part, breaks, summary)`. Both are in the session
+/// handshake, which the wrapper in `session.rs` cannot reach: injecting them needs either a second
+/// implementation of the handshake or narrow test-only hooks in the reference (a responder that
+/// consumes its one-time prekey before checking the init message; an initiator that skips the
+/// signed prekey's signature), proposed in the issue.
 pub(crate) const PLANNED: &[(&str, &str, &str, &str)] = &[
-    ("session-replayed-message-accepted", "session", "SES-043", "a message whose key was already used opens again"),
-    (
-        "session-skip-window-off-by-one",
-        "session",
-        "SES-045",
-        "one skipped key more than the window allows is stored, or the last one allowed is refused",
-    ),
     (
         "session-failed-handshake-consumes-prekey",
         "session",

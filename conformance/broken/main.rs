@@ -3,7 +3,8 @@
 //!
 //! The part the bug belongs to is answered by a second implementation of that part, written from
 //! its spec chapter, with the one fault switched on (`broken/<part>.rs`) — or, for retention, by
-//! the reference wrapped so that its answer changes where the bug first shows (`retention.rs`);
+//! the reference wrapped so that its answer changes where the bug first shows (`retention.rs`,
+//! `session.rs`);
 //! every other part is answered by the reference ([`dispatch`]). `--no-bug` serves the second implementations with no
 //! fault at all: that adapter must pass every case, which shows each variant fails only through
 //! its bug.
@@ -15,6 +16,7 @@ mod expiry;
 mod identity;
 mod pbkdf2;
 mod retention;
+mod session;
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -60,8 +62,13 @@ enum Mode {
 }
 
 /// The parts with a second implementation, and their operations.
-const PARTS: &[(&str, &[&str])] =
-    &[("identity", identity::OPS), ("envelope", envelope::OPS), ("expiry", expiry::OPS), ("retention", retention::OPS)];
+const PARTS: &[(&str, &[&str])] = &[
+    ("identity", identity::OPS),
+    ("envelope", envelope::OPS),
+    ("expiry", expiry::OPS),
+    ("retention", retention::OPS),
+    ("session", session::OPS),
+];
 
 fn part_of(op: &str) -> &str {
     op.split('.').next().unwrap_or_default()
@@ -73,6 +80,7 @@ fn variant_part(variant: Variant) -> &'static str {
         Variant::Envelope(_) => "envelope",
         Variant::Expiry(_) => "expiry",
         Variant::Retention(_) => "retention",
+        Variant::Session(_) => "session",
     }
 }
 
@@ -110,12 +118,20 @@ impl Mode {
             };
             return retention::Retention { bug }.answer(op, args);
         }
+        if part_of(op) == "session" {
+            // A wrapper around the reference too (`session.rs`).
+            let bug = match self {
+                Self::Bug(Variant::Session(bug)) => Some(bug),
+                _ => None,
+            };
+            return session::Session { bug }.answer(op, args);
+        }
         let args = match Args::of(args, "args") {
             Ok(args) => args,
             Err(failure) => return failure.response(),
         };
         let (identity, envelope, expiry) = match self {
-            Self::NoBug | Self::Bug(Variant::Retention(_)) => (None, None, None),
+            Self::NoBug | Self::Bug(Variant::Retention(_) | Variant::Session(_)) => (None, None, None),
             Self::Bug(Variant::Identity(bug)) => (Some(bug), None, None),
             Self::Bug(Variant::Envelope(bug)) => (None, Some(bug), None),
             Self::Bug(Variant::Expiry(bug)) => (None, None, Some(bug)),
@@ -150,7 +166,7 @@ fn list(json: bool) -> String {
     let mut out: String = all.iter().filter(|bug| bug.variant.is_some()).map(line).collect();
     let planned: String = all.iter().filter(|bug| bug.variant.is_none()).map(line).collect();
     if !planned.is_empty() {
-        out.push_str("\nplanned (named now, injected once their part's adapter operations land):\n");
+        out.push_str("\nplanned (named, not injected yet; broken/bugs.rs says what each needs):\n");
         out.push_str(&planned);
     }
     out

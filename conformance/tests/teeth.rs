@@ -190,7 +190,7 @@ fn bugs_table(caught: &[(&Bug, Vec<String>, usize)], planned: &[&Bug]) -> String
     let _ = writeln!(
         out,
         "**Totals:** {} bugs injected, {} caught, {missed} not caught; {total} failing cases in all \
-         (a case counts once per bug it catches). {} more bugs are planned for parts not yet landed.\n",
+         (a case counts once per bug it catches). {} more bugs are named but not injected yet (below).\n",
         caught.len(),
         caught.len() - missed,
         planned.len()
@@ -208,7 +208,7 @@ fn bugs_table(caught: &[(&Bug, Vec<String>, usize)], planned: &[&Bug]) -> String
         );
     }
     if !planned.is_empty() {
-        out.push_str("\n## Planned\n\nNamed now; injected once their part's adapter operations land.\n\n");
+        out.push_str("\n## Planned\n\nNamed, not injected yet: `broken/bugs.rs` says what each needs.\n\n");
         out.push_str("| bug | part | breaks | the mistake |\n|---|---|---|---|\n");
         for bug in planned {
             let _ = writeln!(out, "| `{}` | {} | {} | {} |", bug.name, bug.part, bug.breaks, bug.summary);
