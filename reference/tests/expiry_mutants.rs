@@ -113,3 +113,84 @@ fn the_reference_gives_every_expiry_vector_its_expected_steps() {
     assert!(checked >= 200, "only {checked} expiry vectors");
     assert!(wrong.is_empty(), "{} of {checked} vectors differ:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Gaps `cargo mutants` found: the machine's accessors and messages, which no vector can see
+// (vectors carry the steps' outputs and states). Each test names the mutants it kills.
+
+/// Kills `Message::id`, `Message::clock`, `Message::cap` → constants: the accessors report the
+/// message ID given, the highest `now` seen (EXP-020), and the cap in force (EXP-014).
+#[test]
+fn accessors_report_the_id_the_highest_clock_and_the_cap_in_force() {
+    let id = *b"0123456789abcdef";
+    let m = Message::new(id, Some(3600)).expect("a valid cap");
+    assert_eq!((m.id(), m.clock(), m.cap()), (id, 0, Some(3600)));
+    let incoming = Incoming { sender: b"alice", sent_at: 1000, ttl: 600, bor: 0, content: b"hi" };
+    let m = m.handle(Event::Receive(incoming), 1000).state;
+    let m = m.handle(Event::Tick, 1200).state;
+    let m = m.handle(Event::Tick, 900).state;
+    assert_eq!(m.clock(), 1200, "the clock never goes back");
+    let m = m.handle(Event::SetCap(Some(7)), 1201).state;
+    assert_eq!(m.cap(), Some(7));
+    let m = m.handle(Event::SetCap(None), 1202).state;
+    assert_eq!((m.id(), m.cap()), (id, None));
+}
+
+/// Kills `Display for ExpiryError` → `Ok(())`: a refusal's message is its spec code.
+#[test]
+fn refusals_display_as_their_spec_code() {
+    let refused = Message::new([0; 16], Some(0)).expect_err("cap 0 is refused");
+    assert_eq!(refused.to_string(), "expiry.invalid_cap");
+    let t = Message::new([0; 16], None).expect("no cap").handle(Event::Read, 1);
+    assert_eq!(t.result.map_err(|e| e.to_string()), Err("expiry.unknown_message".to_owned()));
+}
+
+/// Kills `Debug for Incoming`, `Debug for Message` → `Ok(())`: debug output names what it shows,
+/// and never the content (EXP-042: content is shredded, and must not leak into logs first).
+#[test]
+fn debug_output_shows_the_lifetime_facts_but_never_the_content() {
+    let incoming = Incoming { sender: b"alice", sent_at: 1000, ttl: 600, bor: 30, content: b"top secret" };
+    let shown = format!("{incoming:?}");
+    assert_eq!(shown, "Incoming { sender: [97, 108, 105, 99, 101], sent_at: 1000, ttl: 600, bor: 30, .. }");
+    let m = Message::new([7; 16], Some(60)).expect("a valid cap").handle(Event::Receive(incoming), 1000).state;
+    let shown = format!("{m:?}");
+    assert!(shown.starts_with("Message { id: [7, 7,") && shown.contains("clock: 1000, cap: Some(60)"), "{shown}");
+    assert!(shown.contains("phase: Unread { deadline: 1060 }") && shown.ends_with(", .. }"), "{shown}");
+    assert!(!shown.contains("secret") && !shown.contains("116, 111, 112"), "{shown}");
+}
+
+/// The largest cap is allowed on a live machine too, not only at creation (EXP-014). Kills
+/// `set_cap`: `c > MAX_TTL` → `c >= MAX_TTL`. (Vector gap: `cap` has no `set_cap(31536000)`.)
+#[test]
+fn the_largest_cap_can_be_set_on_a_live_message() {
+    let incoming = Incoming { sender: b"alice", sent_at: 1000, ttl: 600, bor: 0, content: b"hi" };
+    let m = Message::new([0; 16], None).expect("no cap").handle(Event::Receive(incoming), 1000).state;
+    let t = m.handle(Event::SetCap(Some(cinder::expiry::MAX_TTL)), 1001);
+    assert_eq!(t.result, Ok(()));
+    assert_eq!(
+        (t.outputs.to_vec(), t.state.cap(), t.state.deadline()),
+        (vec![], Some(cinder::expiry::MAX_TTL), Some(1600))
+    );
+    let t = t.state.handle(Event::SetCap(Some(cinder::expiry::MAX_TTL + 1)), 1002);
+    assert_eq!(t.result.map_err(|e| e.code()), Err("expiry.invalid_cap"));
+}
+
+/// A cap that lands exactly on the deadline in force changes nothing and says nothing (EXP-014:
+/// `deadline_moved` only "if the deadline changed"), unread or read. Kills `set_cap`: `capped <
+/// life.expires_at` → `<=` and `capped < *deadline` → `<=`. (Vector gap: every `cap` scenario's
+/// cap is strictly earlier or later than the deadline.)
+#[test]
+fn a_cap_exactly_at_the_deadline_moves_nothing() {
+    let incoming = Incoming { sender: b"alice", sent_at: 1000, ttl: 600, bor: 100, content: b"hi" };
+    let unread = Message::new([0; 16], None).expect("no cap").handle(Event::Receive(incoming), 1000).state;
+    let t = unread.handle(Event::SetCap(Some(600)), 1010);
+    assert_eq!((t.result, t.outputs.to_vec(), t.state.deadline()), (Ok(()), vec![], Some(1600)));
+    // Read at 1020: the burn deadline is 1120; a cap of 120 from the start (1000) is exactly it.
+    let read = t.state.handle(Event::Read, 1020).state;
+    assert_eq!(read.deadline(), Some(1120));
+    let t = read.handle(Event::SetCap(Some(120)), 1030);
+    assert_eq!((t.result, t.outputs.to_vec(), t.state.deadline()), (Ok(()), vec![], Some(1120)));
+    // One second less does move it.
+    let t = t.state.handle(Event::SetCap(Some(119)), 1031);
+    assert_eq!(t.outputs.to_vec(), vec![Output::DeadlineMoved { deadline: 1119 }]);
+}
