@@ -221,7 +221,9 @@ fn expectations_turn_known_failures_and_skips_into_statuses_that_do_not_fail_the
     assert!(warnings.iter().any(|w| w.contains(":5: `fail nothing/such/*` matches no case")), "{warnings:?}");
     let entries = &run.json["expectations"]["entries"];
     assert_eq!(entries[3]["used"], false);
-    assert_eq!(entries[2]["matched"], 28);
+    let client_hash = statuses.iter().filter(|(path, _)| path.starts_with("identity/client-hash/")).count();
+    assert!(client_hash > 0);
+    assert_eq!(entries[2]["matched"].as_u64(), u64::try_from(client_hash).ok());
 }
 
 #[test]
@@ -302,7 +304,9 @@ fn junit_counts_every_status_as_a_ci_system_reads_them() {
 fn a_progress_bar_is_drawn_only_when_asked_or_on_a_terminal() {
     let base = ["--adapter", &broken("expiry-readable-at-deadline"), "--vectors", &vectors("expiry.json")];
     let drawn = run("progress-always", &[&base[..], &["--progress", "always"]].concat());
-    assert!(drawn.stderr.contains("\r[") && drawn.stderr.contains("/207 expiry/"), "{:?}", drawn.stderr);
+    let total = drawn.json["summary"]["total"].as_u64().unwrap_or_default();
+    assert!(total > 0 && drawn.stderr.contains(&format!("/{total} expiry/")), "{:?}", drawn.stderr);
+    assert!(drawn.stderr.starts_with("\r["), "{:?}", drawn.stderr);
     assert!(drawn.stderr.ends_with("\r\u{1b}[K"), "the bar is erased at the end: {:?}", drawn.stderr);
     // Under `cargo test` stderr is a pipe, not a terminal: `auto` draws nothing.
     let quiet = run("progress-auto", &base);
