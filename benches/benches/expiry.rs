@@ -103,6 +103,8 @@ fn report(mode: RunMode) {
         let per_event = time.as_secs_f64() / f64::from(events);
         println!("{name:>28}  {:>9.0} ns  {:>16.0}", time.as_secs_f64() * 1e9, 1.0 / per_event);
     }
+    println!("(single-event rows start from machines built beforehand, so they include fetching one from memory;");
+    println!(" the lifetime row keeps its machine in cache: read it as the steady-state cost of an event)");
     println!(
         "receive / raw floor (copy the content to the heap, shred, free): {:.2}x ({:.0} ns floor)",
         receive.as_secs_f64() / floor.as_secs_f64(),
