@@ -502,10 +502,7 @@ fn payload_keys(content_key: &[u8; KEY_LEN], header_bytes: &[u8]) -> PayloadKeys
     info[PAYLOAD_LABEL.len()..].copy_from_slice(&hh);
     let mut okm = Zeroizing::new([0u8; KEY_LEN + AEAD_NONCE_LEN]);
     expand(&prk, &info, &mut okm[..]);
-    let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    key.copy_from_slice(&okm[..KEY_LEN]);
-    let mut nonce = [0u8; AEAD_NONCE_LEN];
-    nonce.copy_from_slice(&okm[KEY_LEN..]);
+    let (key, nonce) = split_key_nonce(&okm);
     PayloadKeys { commitment, key, nonce }
 }
 
