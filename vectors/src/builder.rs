@@ -146,3 +146,33 @@ pub fn check_steps(id: &str, steps: &Value, checks: &[(usize, Value)]) -> Result
     }
     Ok(())
 }
+
+/// Adds one scenario test to `group`: valid with the reference's `result` as `expected`, once the
+/// scenario's hand-written step `checks` hold; or invalid, when the scenario's setup had to be
+/// refused with `want_error` and the reference refused it with that code.
+///
+/// # Errors
+/// When the reference's result is not what the scenario says, or a step check fails.
+pub fn push_scenario(
+    group: &mut Group,
+    case: &Case<'_>,
+    args: Value,
+    result: Result<Value, &'static str>,
+    want_error: Option<&str>,
+    checks: &[(usize, Value)],
+) -> Result<(), GenerateError> {
+    match (result, want_error) {
+        (Err(code), Some(want)) if code == want => group.invalid(case, args, code),
+        (Ok(expected), None) => {
+            check_steps(case.id, &expected["steps"], checks)?;
+            group.valid(case, args, expected);
+        }
+        (got, want) => {
+            return Err(GenerateError(format!(
+                "{}: expected setup error {want:?}, the reference gives {got:?}",
+                case.id
+            )));
+        }
+    }
+    Ok(())
+}

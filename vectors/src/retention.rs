@@ -55,7 +55,7 @@ use cinder::retention::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::builder::{Case, GenerateError, Group, check_steps, file, filler};
+use crate::builder::{Case, GenerateError, Group, file, filler, push_scenario};
 use crate::format::VectorFile;
 
 /// The `Version:` of spec/retention.md these vectors test.
@@ -2710,19 +2710,7 @@ fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Grou
             return Err(GenerateError(format!("{}: the JSON events do not round-trip", s.id)));
         }
         let case = Case { id: &s.id, comment: &s.comment, requirements: &s.requirements, flags: &s.flags };
-        match (reread, s.config_error) {
-            (Err(e), Some(code)) if e.code() == code => g.invalid(&case, args, code),
-            (Ok(expected), None) => {
-                check_steps(&s.id, &expected["steps"], &s.checks)?;
-                g.valid(&case, args, expected);
-            }
-            (got, want) => {
-                return Err(GenerateError(format!(
-                    "{}: expected configuration error {want:?}, reference gives {got:?}",
-                    s.id
-                )));
-            }
-        }
+        push_scenario(&mut g, &case, args, reread.map_err(|e| e.code()), s.config_error, &s.checks)?;
     }
     Ok(g)
 }
