@@ -545,6 +545,48 @@ fn cap_scenarios() -> Vec<Scenario> {
     );
     v.push(
         sc(
+            "set-cap-largest-on-live",
+            "The largest cap (31,536,000 s) set on a message that expires sooner moves nothing.",
+            &["EXP-014", "EXP-022"],
+            &[],
+        )
+        .step(T0, recv(T0, 3600, 0))
+        .step(T0 + 10, Ev::Cap(Some(MAX_TTL)))
+        .expect(json!({ "outputs": [], "deadline": T0 + 3600 })),
+    );
+    v.push(
+        sc(
+            "set-cap-equal-to-unread-deadline",
+            "A cap that lands exactly on the unread deadline does not move it: no deadline_moved.",
+            &["EXP-014", "EXP-022"],
+            &["At"],
+        )
+        .step(T0, recv(T0, 600, 0))
+        .step(T0 + 10, Ev::Cap(Some(600)))
+        .expect(json!({ "outputs": [], "deadline": capped }))
+        .step(capped, Ev::Tick)
+        .expect(destroyed_now("expired")),
+    );
+    v.push(
+        sc(
+            "set-cap-equal-to-burn-deadline",
+            "Read at +20 with a 100 s burn (deadline +120): a cap of 120 s lands on the burn deadline and \
+             moves nothing; a cap of 119 s then moves it one second earlier.",
+            &["EXP-011", "EXP-014", "EXP-022"],
+            &["At"],
+        )
+        .step(T0, recv(T0, 600, 100))
+        .step(T0 + 20, Ev::Read)
+        .expect(json!({ "deadline": T0 + 120 }))
+        .step(T0 + 30, Ev::Cap(Some(120)))
+        .expect(json!({ "outputs": [], "deadline": T0 + 120 }))
+        .step(T0 + 40, Ev::Cap(Some(119)))
+        .expect(json!({ "outputs": [{ "output": "deadline_moved", "deadline": T0 + 119 }], "deadline": T0 + 119 }))
+        .step(T0 + 119, Ev::Tick)
+        .expect(destroyed_now("expired")),
+    );
+    v.push(
+        sc(
             "set-cap-already-passed",
             "A cap whose deadline the clock has already reached destroys at once.",
             &["EXP-014"],
