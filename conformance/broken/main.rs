@@ -43,7 +43,7 @@ struct Cli {
     #[arg(long, conflicts_with = "bug")]
     no_bug: bool,
 
-    /// Print the bugs (implemented and planned) and exit.
+    /// Print the bugs and exit.
     #[arg(long, conflicts_with_all = ["bug", "no_bug"])]
     list_bugs: bool,
 
@@ -155,7 +155,6 @@ fn list(json: bool) -> String {
                     "part": bug.part,
                     "breaks": bug.breaks,
                     "summary": bug.summary,
-                    "implemented": bug.variant.is_some(),
                 })
             })
             .collect();
@@ -163,13 +162,7 @@ fn list(json: bool) -> String {
     }
     let width = all.iter().map(|bug| bug.name.len()).max().unwrap_or(0);
     let line = |bug: &Listed| format!("{:width$}  {:17}  {}\n", bug.name, bug.breaks, bug.summary);
-    let mut out: String = all.iter().filter(|bug| bug.variant.is_some()).map(line).collect();
-    let planned: String = all.iter().filter(|bug| bug.variant.is_none()).map(line).collect();
-    if !planned.is_empty() {
-        out.push_str("\nplanned (named, not injected yet; broken/bugs.rs says what each needs):\n");
-        out.push_str(&planned);
-    }
-    out
+    all.iter().map(line).collect()
 }
 
 fn main() -> ExitCode {
@@ -187,11 +180,7 @@ fn main() -> ExitCode {
     let (mode, name) = match &cli.bug {
         None => (Mode::NoBug, "no bug".to_owned()),
         Some(name) => match bugs::all().iter().find(|bug| bug.name == name) {
-            Some(Listed { variant: Some(variant), .. }) => (Mode::Bug(*variant), name.clone()),
-            Some(Listed { part, .. }) => {
-                eprintln!("cinder-broken-adapter: {name} is planned for the {part} part, which has not landed yet");
-                return ExitCode::from(64);
-            }
+            Some(Listed { variant, .. }) => (Mode::Bug(*variant), name.clone()),
             None => {
                 eprintln!("cinder-broken-adapter: no bug is named {name:?}; --list-bugs lists them");
                 return ExitCode::from(64);

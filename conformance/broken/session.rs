@@ -10,24 +10,33 @@
 //! the message's index and key from the sender's step that produced it, or the output of the first
 //! time the same message was received.
 //!
-//! `session.handshake` is left to the reference: its bugs (a prekey signature not checked, a
-//! failed handshake that still consumes a one-time prekey) need the handshake's own internals and
-//! stay planned (`bugs.rs`).
+//! `session.handshake` is the generator's own glue (`cinder_vectors::session::handshake_with`) with
+//! one side swapped for a broken one: an initiator that skips the signed prekey's signature (the
+//! reference's `fault-injection` hook, the only way to reach inside its handshake), or a responder
+//! that takes the one-time prekey named by an init message out of its store before checking anything
+//! else, so that a refused message still uses it up.
 
+use cinder::session::{
+    self, InitMessage, Initiated, LocalIdentity, PeerBundle, PrekeyStore, Session as Ratchet, SessionError, Trace,
+};
+use cinder::testing::ReplayRng;
 use cinder_conformance::dispatch::dispatch;
-use cinder_conformance::protocol::Response;
+use cinder_conformance::protocol::{BAD_REQUEST, INTERNAL_ERROR, Response};
+use cinder_vectors::session::{OpError, REFERENCE, Sides, handshake_with};
 use serde_json::Value;
 
 use crate::bugs::Info;
 
 /// The operations this part answers.
-pub(crate) const OPS: &[&str] = &["session.scenario"];
+pub(crate) const OPS: &[&str] = &["session.handshake", "session.scenario"];
 
 /// One realistic session bug.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Bug {
     ReplayedMessageAccepted,
     SkipWindowOffByOne,
+    FailedHandshakeConsumesPrekey,
+    UnsignedPrekeyAccepted,
 }
 
 /// The session bugs, as `--list-bugs` shows them.
@@ -44,7 +53,60 @@ pub(crate) const BUGS: &[Info<Bug>] = &[
         breaks: "SES-045",
         summary: "a message 64 indices ahead is accepted (the window is checked with `<=` where `<` is meant)",
     },
+    Info {
+        bug: Bug::FailedHandshakeConsumesPrekey,
+        name: "session-failed-handshake-consumes-prekey",
+        breaks: "SES-027",
+        summary: "the responder takes the one-time prekey out of its store before checking the init message, so a \
+                  refused handshake still uses it up",
+    },
+    Info {
+        bug: Bug::UnsignedPrekeyAccepted,
+        name: "session-unsigned-prekey-accepted",
+        breaks: "SES-015",
+        summary: "the initiator uses a signed prekey without verifying its signature (its expiry is still checked)",
+    },
 ];
+
+/// The reference's initiator with the signed prekey's signature left unchecked.
+fn initiate_unsigned(
+    me: &LocalIdentity<'_>,
+    peer: &PeerBundle<'_>,
+    rng: &mut ReplayRng<'_>,
+    now: u64,
+) -> Result<(Initiated, Trace), SessionError> {
+    session::initiate_traced_without_prekey_signature_check_for_testing_only(me, peer, rng, now)
+}
+
+/// A responder that takes the named one-time prekey before any check: the reference's responder,
+/// and on a refusal the prekey it would have taken is marked used all the same. (A message that
+/// names a prekey already used, or one never issued, had nothing to take.)
+fn respond_taking_prekey_first(
+    me: &LocalIdentity<'_>,
+    store: &mut PrekeyStore,
+    message: &InitMessage,
+    initiator_root_key: &[u8; 32],
+    now: u64,
+) -> Result<Ratchet, SessionError> {
+    let result = session::respond(me, store, message, initiator_root_key, now);
+    if result.is_err()
+        && let Some(id) = message.one_time_prekey_id()
+        && store.has_one_time_prekey(id)
+    {
+        store.record_used_one_time_prekey(id);
+    }
+    result
+}
+
+fn response(result: Result<Value, OpError>) -> Response {
+    match result {
+        Ok(Value::Object(fields)) => Response::Ok(fields),
+        Ok(other) => Response::error(INTERNAL_ERROR, format!("the handshake's result is not an object: {other}")),
+        Err(OpError::BadRequest(message)) => Response::error(BAD_REQUEST, message),
+        Err(OpError::Code(code)) => Response::error(code, code),
+        Err(OpError::Internal(message)) => Response::error(INTERNAL_ERROR, message),
+    }
+}
 
 /// How far ahead of the next expected index a message may be (SES-045): 63 skipped keys.
 const WINDOW: u64 = 64;
@@ -70,8 +132,17 @@ fn split_header(header: &str) -> Option<(&str, u64)> {
 }
 
 impl Session {
-    /// The reference's answer to `session.scenario`, changed where the bug first shows.
+    /// `session.handshake` with the bug's side, or the reference's answer to `session.scenario`
+    /// changed where the bug first shows.
     pub(crate) fn answer(&self, op: &str, args: &Value) -> Response {
+        if op == "session.handshake" {
+            let sides = match self.bug {
+                Some(Bug::UnsignedPrekeyAccepted) => Sides { initiate: initiate_unsigned, ..REFERENCE },
+                Some(Bug::FailedHandshakeConsumesPrekey) => Sides { respond: respond_taking_prekey_first, ..REFERENCE },
+                _ => REFERENCE,
+            };
+            return response(handshake_with(args, sides));
+        }
         let response = dispatch(op, args);
         let Some(bug) = self.bug else { return response };
         let Response::Ok(mut fields) = response else { return response };

@@ -35,7 +35,6 @@ struct Bug {
     part: String,
     breaks: String,
     summary: String,
-    implemented: bool,
 }
 
 fn bugs() -> Vec<Bug> {
@@ -86,15 +85,14 @@ fn failed_paths(report: &RunReport) -> Vec<String> {
 #[test]
 fn every_broken_variant_fails_a_run_naming_the_cases_that_catch_it_as_bugs_md_lists() {
     let bugs = bugs();
-    let implemented: Vec<Bug> = bugs.iter().filter(|bug| bug.implemented).cloned().collect();
-    assert!(implemented.len() >= MIN_BUGS, "only {} broken variants, at least {MIN_BUGS} wanted", implemented.len());
+    assert!(bugs.len() >= MIN_BUGS, "only {} broken variants, at least {MIN_BUGS} wanted", bugs.len());
     let mut names: Vec<&str> = bugs.iter().map(|bug| bug.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), bugs.len(), "bug names are unique");
 
     let parts: Vec<String> = {
-        let mut parts: Vec<String> = implemented.iter().map(|bug| bug.part.clone()).collect();
+        let mut parts: Vec<String> = bugs.iter().map(|bug| bug.part.clone()).collect();
         parts.sort_unstable();
         parts.dedup();
         parts
@@ -102,13 +100,13 @@ fn every_broken_variant_fails_a_run_naming_the_cases_that_catch_it_as_bugs_md_li
     let files: Vec<(String, Vec<LoadedFile>)> = parts.iter().map(|part| (part.clone(), part_file(part))).collect();
     let file_of = |part: &str| files.iter().find(|(name, _)| name == part).map(|(_, files)| files.as_slice());
 
-    let reports = on_threads(implemented.clone(), |bug| {
+    let reports = on_threads(bugs.clone(), |bug| {
         run_broken(&format!("--bug {}", bug.name), file_of(&bug.part).unwrap_or_default())
     });
 
     let mut problems = Vec::new();
     let mut caught = Vec::new();
-    for (bug, report) in implemented.iter().zip(&reports) {
+    for (bug, report) in bugs.iter().zip(&reports) {
         let counts = report.counts();
         let failed = failed_paths(report);
         if report.exit() != Exit::Failed || failed.is_empty() {
@@ -129,8 +127,7 @@ fn every_broken_variant_fails_a_run_naming_the_cases_that_catch_it_as_bugs_md_li
     }
     assert!(problems.is_empty(), "variants the runner does not catch cleanly:\n{}", problems.join("\n"));
 
-    let planned: Vec<&Bug> = bugs.iter().filter(|bug| !bug.implemented).collect();
-    let table = bugs_table(&caught, &planned);
+    let table = bugs_table(&caught);
     if std::env::var_os("CINDER_BLESS").is_some() {
         std::fs::write(BUGS_MD, &table).expect("BUGS.md can be written");
     }
@@ -145,8 +142,7 @@ fn every_broken_variant_fails_a_run_naming_the_cases_that_catch_it_as_bugs_md_li
 #[test]
 fn the_broken_adapters_own_implementation_passes_every_case_without_a_bug() {
     let parts: Vec<String> = {
-        let mut parts: Vec<String> =
-            bugs().into_iter().filter(|bug| bug.implemented).map(|bug| bug.part).collect::<Vec<_>>();
+        let mut parts: Vec<String> = bugs().into_iter().map(|bug| bug.part).collect::<Vec<_>>();
         parts.sort_unstable();
         parts.dedup();
         parts
@@ -159,19 +155,14 @@ fn the_broken_adapters_own_implementation_passes_every_case_without_a_bug() {
 }
 
 #[test]
-fn a_planned_or_unknown_bug_is_a_usage_error() {
+fn an_unknown_bug_is_a_usage_error() {
     let out = Command::new(BROKEN).args(["--bug", "no-such-bug"]).output().expect("the broken adapter runs");
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--list-bugs"));
-    if let Some(planned) = bugs().into_iter().find(|bug| !bug.implemented) {
-        let out = Command::new(BROKEN).args(["--bug", &planned.name]).output().expect("the broken adapter runs");
-        assert_eq!(out.status.code(), Some(64));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("planned"), "{}", String::from_utf8_lossy(&out.stderr));
-    }
 }
 
 /// `BUGS.md`: a summary table, then for each bug the cases that catch it, grouped by group.
-fn bugs_table(caught: &[(&Bug, Vec<String>, usize)], planned: &[&Bug]) -> String {
+fn bugs_table(caught: &[(&Bug, Vec<String>, usize)]) -> String {
     let mut out = String::new();
     out.push_str("# Bugs the conformance runner catches\n\n");
     out.push_str(
@@ -180,8 +171,9 @@ fn bugs_table(caught: &[(&Bug, Vec<String>, usize)], planned: &[&Bug]) -> String
     );
     out.push_str(
         "Each bug is one deliberate, realistic mistake injected into a second implementation of its \
-         part (`cinder-broken-adapter --bug NAME`; the code is in `broken/<part>.rs`, every fault an \
-         `if self.has(Bug::...)` beside the rule it breaks). Each variant is run through the adapter \
+         part, or for retention and sessions into a wrapper around the reference \
+         (`cinder-broken-adapter --bug NAME`; the code is in `broken/<part>.rs`, and `broken/README.md` \
+         says how each kind injects its faults). Each variant is run through the adapter \
          protocol against its part's vector file and cross checks; the cases listed are those that \
          fail. Without a bug (`--no-bug`) the same implementation passes every case.\n\n",
     );
@@ -190,10 +182,9 @@ fn bugs_table(caught: &[(&Bug, Vec<String>, usize)], planned: &[&Bug]) -> String
     let _ = writeln!(
         out,
         "**Totals:** {} bugs injected, {} caught, {missed} not caught; {total} failing cases in all \
-         (a case counts once per bug it catches). {} more bugs are named but not injected yet (below).\n",
+         (a case counts once per bug it catches).\n",
         caught.len(),
         caught.len() - missed,
-        planned.len()
     );
     out.push_str("| bug | part | breaks | cases that catch it | of |\n|---|---|---|---:|---:|\n");
     for (bug, failed, run) in caught {
@@ -206,13 +197,6 @@ fn bugs_table(caught: &[(&Bug, Vec<String>, usize)], planned: &[&Bug]) -> String
             bug.breaks,
             failed.len()
         );
-    }
-    if !planned.is_empty() {
-        out.push_str("\n## Planned\n\nNamed, not injected yet: `broken/bugs.rs` says what each needs.\n\n");
-        out.push_str("| bug | part | breaks | the mistake |\n|---|---|---|---|\n");
-        for bug in planned {
-            let _ = writeln!(out, "| `{}` | {} | {} | {} |", bug.name, bug.part, bug.breaks, bug.summary);
-        }
     }
     out.push_str("\n## The cases that catch each bug\n");
     for (bug, failed, _) in caught {

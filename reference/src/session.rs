@@ -76,6 +76,8 @@ mod network;
 mod ratchet;
 
 pub use chain::{Certificate, SignedPrekey};
+#[cfg(feature = "fault-injection")]
+pub use handshake::initiate_traced_without_prekey_signature_check_for_testing_only;
 pub use handshake::{
     InitMessage, Initiated, LocalIdentity, PeerBundle, PrekeyStore, Trace, initiate, initiate_traced_for_testing_only,
     respond,

@@ -357,3 +357,40 @@ fn skipped_keys_leave_with_the_window() {
     assert_eq!(kept, (128..190).collect::<Vec<u32>>(), "SES-045: 127 was received, 64..126 left the window");
     assert_eq!(pair.responder.receive(&sent[126].0).map(|r| r.index()), Err(SessionError::TooOld));
 }
+
+/// The `fault-injection` hook leaves out exactly one check of SES-025: a signed prekey whose
+/// signature is broken (SES-015) is accepted, and gives the same handshake as a sound one (the
+/// signature is not part of the transcript); an expired one is still refused, and the real
+/// initiator refuses the broken signature.
+#[test]
+fn the_fault_injection_hook_skips_only_the_signed_prekey_signature() {
+    let (a, b) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
+    let cert = b.cert.to_vec();
+    let sound = b.spk.to_vec();
+    let mut forged = sound.clone();
+    *forged.last_mut().expect("a signature") ^= 0x01;
+    let run = |spk: &[u8], now: u64, skip: bool| {
+        let peer = PeerBundle {
+            account: b.cert.account(),
+            device: b.cert.device(),
+            root_key: &b.root.public_key(),
+            certificate: &cert,
+            signed_prekey: spk,
+            one_time_prekey: None,
+        };
+        let mut rng = ReplayRng::new(&[7; 32]);
+        let result = if skip {
+            session::initiate_traced_without_prekey_signature_check_for_testing_only(&a.me(), &peer, &mut rng, now)
+        } else {
+            session::initiate_traced_for_testing_only(&a.me(), &peer, &mut rng, now)
+        };
+        result.map(|(initiated, trace)| (initiated.message.to_vec(), trace.transcript_hash))
+    };
+    assert_eq!(run(&forged, T0, false).err(), Some(SessionError::AuthenticationFailed), "SES-015");
+    let skipped = run(&forged, T0, true).expect("the hook does not look at the signature");
+    assert_eq!(Ok(skipped), run(&sound, T0, false), "the same handshake as with the sound prekey");
+    let expiry = T0 + 86_400;
+    assert!(run(&forged, expiry - 1, true).is_ok(), "in force until its last second");
+    assert_eq!(run(&forged, expiry, true).err(), Some(SessionError::Expired), "the expiry is still checked");
+    assert_eq!(run(&sound, expiry, true).err(), Some(SessionError::Expired));
+}

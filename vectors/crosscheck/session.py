@@ -546,7 +546,7 @@ def only(obj: dict, fields: set[str], what: str) -> None:
 
 
 def op_handshake(a: dict) -> dict:
-    only(a, {"now", "receivedAt", "initiator", "responder", "bundle", "ephemeralSecret", "initMessage"}, "args")
+    only(a, {"now", "receivedAt", "initiator", "responder", "bundle", "ephemeralSecret", "earlierInitMessages", "initMessage"}, "args")
     now, received_at = uint(a["now"], "now"), uint(a["receivedAt"], "receivedAt")
     i = a["initiator"]
     try:
@@ -584,6 +584,14 @@ def op_handshake(a: dict) -> dict:
         "opk": None if opk is None else (uint(opk["id"], "id", 2**32 - 1), unhex(opk["key"], "key", 32)),
     }
     init, i_session, trace = initiate(me, target, unhex(a["ephemeralSecret"], "ephemeralSecret", 32), now)
+    # Earlier deliveries: a refused one must leave the store as it was (SES-027), an accepted one
+    # commits like any other.
+    for earlier in a.get("earlierInitMessages", []):
+        try:
+            _, commit_earlier = respond(r_me, store, decode_init(unhex(earlier, "earlierInitMessages[]")), me["rk"], received_at)
+            commit_earlier()
+        except Refused:
+            pass
     delivered = unhex(a["initMessage"], "initMessage") if a.get("initMessage") is not None else init
     m = decode_init(delivered)
     r_session, commit = respond(r_me, store, m, me["rk"], received_at)

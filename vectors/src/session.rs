@@ -7,7 +7,8 @@
 //!
 //! Format: two adapter operations. `session.handshake` runs the initiator on a bundle and the
 //! responder on the init message and reports every derived key; its invalid tests fault the bundle,
-//! the responder's store or the init message. `session.scenario` runs a list of events (handshakes,
+//! the responder's store or the init message, and some deliver earlier init messages first (a
+//! tampered copy must use nothing up, SES-027; the genuine message twice is refused the second time). `session.scenario` runs a list of events (handshakes,
 //! sends, receives, envelopes, lifecycle events) on a network of accounts and devices and reports,
 //! for every step, its output or error code and the checkpoint of the public state (SES-080).
 //!
@@ -18,7 +19,9 @@
 
 mod ops;
 
-pub use ops::{HANDSHAKE_KEYS, OpError, ScenarioRun, handshake, scenario};
+pub use ops::{
+    HANDSHAKE_KEYS, Initiate, OpError, REFERENCE, Respond, ScenarioRun, Sides, handshake, handshake_with, scenario,
+};
 
 use cinder::session::{Certificate, Id, MAX_MESSAGES, REKEY_AFTER, SignedPrekey, SigningSecret, X25519Secret};
 use serde_json::{Value, json};
@@ -216,6 +219,8 @@ struct Hs {
     bundle: Bundle,
     ephemeral: [u8; 32],
     init_override: Option<Vec<u8>>,
+    /// Init messages the responder handles before the one that counts (SES-027).
+    earlier: Vec<Vec<u8>>,
     /// `None`: valid; `Some(code)`: must fail with `code`.
     expect: Option<&'static str>,
 }
@@ -247,6 +252,7 @@ fn hs(id: &str, comment: &str, reqs: &[&'static str], flags: &[&'static str], a:
         },
         ephemeral: key32(&format!("session ephemeral {id}")),
         init_override: None,
+        earlier: Vec::new(),
         expect: None,
     }
 }
@@ -291,6 +297,9 @@ impl Hs {
             },
             "ephemeralSecret": hex::encode(self.ephemeral),
         });
+        if !self.earlier.is_empty() {
+            args["earlierInitMessages"] = self.earlier.iter().map(hex::encode).collect();
+        }
         if let Some(init) = &self.init_override {
             args["initMessage"] = hex::encode(init).into();
         }
@@ -301,6 +310,7 @@ impl Hs {
     fn genuine_init(&self) -> Result<Vec<u8>, GenerateError> {
         let mut clean = self.clone();
         clean.init_override = None;
+        clean.earlier.clear();
         clean.used.clear();
         clean.accepted.clear();
         clean.received_at = clean.now;
@@ -801,6 +811,17 @@ fn invalid_bundles() -> Vec<Hs> {
     v
 }
 
+/// A handshake with an earlier delivery: id, comment, requirements, whether a one-time prekey is
+/// used, the earlier message made from the genuine one, and the final message's refusal (if any).
+type EarlierCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    bool,
+    fn(&[u8], &InitLayout) -> Vec<u8>,
+    Option<&'static str>,
+);
+
 fn invalid_responses() -> Result<Vec<Hs>, GenerateError> {
     let alice = dev("alice", "alice-phone");
     let laptop = dev("alice", "alice-laptop");
@@ -1133,6 +1154,68 @@ fn invalid_responses() -> Result<Vec<Hs>, GenerateError> {
     );
     c.responder.identity = key32("session identity someone-else");
     v.push(c.fails("session.authentication_failed"));
+    // A refused handshake changes nothing (SES-027): the genuine message is still accepted after
+    // refused ones that name the same one-time prekey, and an accepted one is remembered.
+    let earlier_cases: [EarlierCase; 5] = [
+        (
+            "init-accepted-after-refused-confirm-flipped",
+            "A copy with one bit of confirm flipped arrives first and is refused; the genuine message, naming \
+             the same one-time prekey, is then accepted: the refusal used nothing up.",
+            &["SES-024", "SES-027"],
+            true,
+            |init, at| flip(init, at.confirm + 31),
+            None,
+        ),
+        (
+            "init-accepted-after-refused-ephemeral-flipped",
+            "A copy with one bit of the ephemeral key flipped (other DH values, so confirm fails) arrives \
+             first; the genuine message is then accepted.",
+            &["SES-024", "SES-027"],
+            true,
+            |init, at| flip(init, at.ephemeral + 5),
+            None,
+        ),
+        (
+            "init-accepted-after-refused-for-another-device",
+            "A copy addressed to another device arrives first and is refused before any prekey is looked at; \
+             the genuine message is then accepted.",
+            &["SES-026", "SES-027"],
+            true,
+            |init, at| {
+                let mut other = init.to_vec();
+                other[at.spk_id - 1] ^= 0x01;
+                other
+            },
+            None,
+        ),
+        (
+            "init-delivered-twice-with-one-time-prekey",
+            "The genuine message arrives twice: the first is accepted and uses one-time prekey 1, so the \
+             second is refused. (An adapter that ignores earlierInitMessages fails here.)",
+            &["SES-016", "SES-027"],
+            true,
+            |init, _| init.to_vec(),
+            Some("session.prekey_reused"),
+        ),
+        (
+            "init-delivered-twice-without-one-time-prekey",
+            "The genuine message, without a one-time prekey, arrives twice: the first is accepted and its \
+             session ID recorded, so the second is a replay.",
+            &["SES-027", "SES-028"],
+            false,
+            |init, _| init.to_vec(),
+            Some("session.replay"),
+        ),
+    ];
+    for (id, comment, reqs, opk, earlier, expect) in earlier_cases {
+        let mut c = responder_fault(named(id, comment, reqs, &[], opk))?;
+        let genuine = c.genuine_init()?;
+        c.earlier = vec![earlier(&genuine, &layout(&genuine))];
+        v.push(match expect {
+            Some(code) => c.fails(code),
+            None => c,
+        });
+    }
     let c = responder_fault(named(
         "init-genuine-bytes-delivered",
         "Control: the genuine message given explicitly as initMessage is accepted.",

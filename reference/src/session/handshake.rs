@@ -336,7 +336,7 @@ pub fn initiate<R: CryptoRng + ?Sized>(
     rng: &mut R,
     now: u64,
 ) -> Result<Initiated, SessionError> {
-    run_initiator(me, peer, rng, now).map(|(initiated, _)| initiated)
+    run_initiator(me, peer, rng, now, Checks::All).map(|(initiated, _)| initiated)
 }
 
 /// [`initiate`], also returning the handshake's intermediate values. Vectors use it to publish every
@@ -350,7 +350,33 @@ pub fn initiate_traced_for_testing_only<R: CryptoRng + ?Sized>(
     rng: &mut R,
     now: u64,
 ) -> Result<(Initiated, Trace), SessionError> {
-    run_initiator(me, peer, rng, now)
+    run_initiator(me, peer, rng, now, Checks::All)
+}
+
+/// [`initiate_traced_for_testing_only`] with one check of SES-025 left out on purpose: the signed
+/// prekey's signature (SES-015) is not verified; its expiry still is. This is the bug the
+/// conformance kit's broken adapter injects as `session-unsigned-prekey-accepted`, to show that the
+/// vectors catch it. An initiator that calls this accepts a prekey from anyone who can serve the
+/// bundle.
+///
+/// # Errors
+/// As [`initiate`], except `session.authentication_failed` for the signed prekey's signature.
+#[cfg(feature = "fault-injection")]
+pub fn initiate_traced_without_prekey_signature_check_for_testing_only<R: CryptoRng + ?Sized>(
+    me: &LocalIdentity<'_>,
+    peer: &PeerBundle<'_>,
+    rng: &mut R,
+    now: u64,
+) -> Result<(Initiated, Trace), SessionError> {
+    run_initiator(me, peer, rng, now, Checks::SkipPrekeySignature)
+}
+
+/// Which checks of SES-025 the initiator makes: all of them, but for the fault-injection hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checks {
+    All,
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+    SkipPrekeySignature,
 }
 
 fn run_initiator<R: CryptoRng + ?Sized>(
@@ -358,13 +384,18 @@ fn run_initiator<R: CryptoRng + ?Sized>(
     peer: &PeerBundle<'_>,
     rng: &mut R,
     now: u64,
+    checks: Checks,
 ) -> Result<(Initiated, Trace), SessionError> {
     // Step 1 (SES-014).
     let cert = Certificate::decode(peer.certificate)?;
     cert.verify(peer.root_key, peer.account, peer.device, now)?;
     // Step 2 (SES-015).
     let spk = SignedPrekey::decode(peer.signed_prekey)?;
-    spk.verify(cert.signing_key(), peer.account, peer.device, now)?;
+    match checks {
+        Checks::All => spk.verify(cert.signing_key(), peer.account, peer.device, now)?,
+        Checks::SkipPrekeySignature if !spk.in_force(now) => return Err(SessionError::Expired),
+        Checks::SkipPrekeySignature => {}
+    }
     // Step 3 (SES-003, SES-023): the ephemeral secret is used for DH2..DH4 and dropped (SES-029).
     let ephemeral_public;
     let mut dh = Vec::with_capacity(4);

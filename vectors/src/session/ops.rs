@@ -9,8 +9,8 @@
 
 use cinder::envelope::{Content, ContentType};
 use cinder::session::{
-    self, AccountSetup, Certificate, DeviceSetup, Event, Id, InitMessage, LocalIdentity, Network, Output, PeerBundle,
-    PrekeyStore, SealRequest, Session, SessionHeader, SignedPrekey, X25519Secret,
+    self, AccountSetup, Certificate, DeviceSetup, Event, Id, InitMessage, Initiated, LocalIdentity, Network, Output,
+    PeerBundle, PrekeyStore, SealRequest, Session, SessionError, SessionHeader, SignedPrekey, Trace, X25519Secret,
 };
 use cinder::testing::ReplayRng;
 use serde_json::{Map, Value, json};
@@ -124,16 +124,65 @@ fn u32_list(values: &[Value], at: &str) -> Result<Vec<u32>, OpError> {
         .collect()
 }
 
-/// `session.handshake` (SES-025, SES-026): the initiator at `now` on the bundle, then the responder
-/// at `receivedAt` on the init message (or on `initMessage`, when given); then the first message
+/// An initiator as `session.handshake` runs it (SES-025), with its trace.
+pub type Initiate =
+    fn(&LocalIdentity<'_>, &PeerBundle<'_>, &mut ReplayRng<'_>, u64) -> Result<(Initiated, Trace), SessionError>;
+
+/// A responder as `session.handshake` runs it (SES-026).
+pub type Respond =
+    fn(&LocalIdentity<'_>, &mut PrekeyStore, &InitMessage, &[u8; 32], u64) -> Result<Session, SessionError>;
+
+/// The two sides `session.handshake` runs: [`REFERENCE`], or, in the conformance kit's broken
+/// adapter, a side with one deliberate bug.
+#[derive(Clone, Copy, Debug)]
+pub struct Sides {
+    /// The initiator.
+    pub initiate: Initiate,
+    /// The responder.
+    pub respond: Respond,
+}
+
+fn reference_initiate(
+    me: &LocalIdentity<'_>,
+    peer: &PeerBundle<'_>,
+    rng: &mut ReplayRng<'_>,
+    now: u64,
+) -> Result<(Initiated, Trace), SessionError> {
+    session::initiate_traced_for_testing_only(me, peer, rng, now)
+}
+
+/// The reference's initiator and responder.
+pub const REFERENCE: Sides = Sides { initiate: reference_initiate, respond: session::respond };
+
+/// `session.handshake` (SES-025, SES-026): the initiator at `now` on the bundle; then the responder
+/// at `receivedAt` on each of `earlierInitMessages` (if given) in order, keeping whatever each does to
+/// its state, and then on the init message (or on `initMessage`, when given); then the first message
 /// keys of each direction as the receiving side computes them.
 ///
 /// # Errors
-/// [`OpError::Code`] with the first refusal of either side; [`OpError::BadRequest`] for arguments
-/// that cannot be read.
+/// [`OpError::Code`] with the first refusal of either side (an earlier message's refusal is not
+/// one: only its effect on the responder's state counts); [`OpError::BadRequest`] for arguments that
+/// cannot be read.
 pub fn handshake(args: &Value) -> Result<Value, OpError> {
+    handshake_with(args, REFERENCE)
+}
+
+/// [`handshake`] with the given sides.
+///
+/// # Errors
+/// As [`handshake`].
+pub fn handshake_with(args: &Value, sides: Sides) -> Result<Value, OpError> {
     let a = Obj::new(args, "args")?;
-    a.only(&["now", "receivedAt", "initiator", "responder", "bundle", "ephemeralSecret", "initMessage"])?;
+    a.only(&[
+        "now",
+        "receivedAt",
+        "initiator",
+        "responder",
+        "bundle",
+        "ephemeralSecret",
+        "earlierInitMessages",
+        "initMessage",
+    ])?;
     let now = a.uint("now")?;
     let received_at = a.uint("receivedAt")?;
 
@@ -204,6 +253,14 @@ pub fn handshake(args: &Value) -> Result<Value, OpError> {
         }
     };
     let ephemeral = a.key("ephemeralSecret")?;
+    let earlier = match a.map.get("earlierInitMessages") {
+        None => Vec::new(),
+        Some(_) => a
+            .array("earlierInitMessages")?
+            .iter()
+            .map(|value| hex_value(value, "args.earlierInitMessages[]"))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let delivered = match a.map.get("initMessage") {
         None | Some(Value::Null) => None,
         Some(value) => Some(hex_value(value, "args.initMessage")?),
@@ -221,18 +278,25 @@ pub fn handshake(args: &Value) -> Result<Value, OpError> {
         one_time_prekey,
     };
     let mut rng = ReplayRng::new(&ephemeral);
-    let (initiated, trace) = session::initiate_traced_for_testing_only(&me, &bundle, &mut rng, now).map_err(code)?;
+    let (initiated, trace) = (sides.initiate)(&me, &bundle, &mut rng, now).map_err(code)?;
     if rng.exhausted() || !rng.all_used() {
         return Err(OpError::Internal("the initiator did not draw exactly the 32-byte ephemeral secret".into()));
     }
     let init_message = initiated.message.to_vec();
 
-    // The responder (SES-026), on what reaches it.
-    let message = InitMessage::decode(delivered.as_deref().unwrap_or(&init_message)).map_err(code)?;
+    // The responder (SES-026), on what reaches it: first the earlier messages, whose refusals only
+    // matter through what they leave behind (SES-027: nothing), then the one that counts.
     let responder_me =
         LocalIdentity { root_key: responder_root, certificate: &responder_cert, identity_secret: &responder_secret };
+    for bytes in &earlier {
+        if let Ok(message) = InitMessage::decode(bytes) {
+            // Accepted or refused, the session is not the one this operation reports.
+            let _ = (sides.respond)(&responder_me, &mut store, &message, &initiator_root, received_at);
+        }
+    }
+    let message = InitMessage::decode(delivered.as_deref().unwrap_or(&init_message)).map_err(code)?;
     let mut responder =
-        session::respond(&responder_me, &mut store, &message, &initiator_root, received_at).map_err(code)?;
+        (sides.respond)(&responder_me, &mut store, &message, &initiator_root, received_at).map_err(code)?;
     let mut initiator = initiated.session;
 
     Ok(json!({
