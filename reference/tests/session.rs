@@ -394,3 +394,37 @@ fn the_fault_injection_hook_skips_only_the_signed_prekey_signature() {
     assert_eq!(run(&forged, expiry, true).err(), Some(SessionError::Expired), "the expiry is still checked");
     assert_eq!(run(&sound, expiry, true).err(), Some(SessionError::Expired));
 }
+
+/// What an ID, an error and a secret look like when printed: an ID shows its bytes (as text when
+/// they are UTF-8), an error its spec code and what it refused, a secret only its type name.
+#[test]
+fn ids_errors_and_secrets_print_what_helps_and_nothing_secret() {
+    assert_eq!(format!("{:?}", id(b"bob-phone")), "Id(\"bob-phone\")");
+    assert_eq!(format!("{:?}", id(&[0xff, 0x00])), "Id([ff, 00])");
+    assert_eq!(
+        SessionError::Decode(DecodeError::Truncated("init message")).to_string(),
+        "session.truncated: input ends inside init message"
+    );
+    assert_eq!(SessionError::UnknownVersion(2).to_string(), "session.unknown_version: 0x02");
+    assert_eq!(SessionError::UnknownSuite(0xab).to_string(), "session.unknown_suite: 0xab");
+    assert_eq!(SessionError::ReservedBits(0x80).to_string(), "session.reserved_bits: 0x80");
+    assert_eq!(SessionError::Replay.to_string(), "session.replay");
+    assert_eq!(format!("{:?}", X25519Secret::from_bytes([0x5a; 32])), "X25519Secret { .. }");
+    assert_eq!(format!("{:?}", SigningSecret::from_bytes([0x5a; 32])), "SigningSecret { .. }");
+    let (a, b) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
+    let (_, key) = handshake(&a, &b, None, [3; 32]).initiator.send(T0).expect("a fresh session sends");
+    assert_eq!(format!("{key:?}"), "MessageKey { .. }");
+}
+
+/// An ID hashes as its bytes do, so equal IDs hash alike and different ones apart.
+#[test]
+fn an_id_hashes_its_bytes() {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    fn hash_of(value: &(impl Hash + ?Sized)) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        value.hash(&mut hasher);
+        hasher.finish()
+    }
+    assert_eq!(hash_of(&id(b"bob-phone")), hash_of(b"bob-phone".as_slice()));
+    assert_ne!(hash_of(&id(b"bob-phone")), hash_of(&id(b"bob-laptop")));
+}
