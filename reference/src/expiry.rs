@@ -249,20 +249,10 @@ impl DeviceId {
         bytes[..id.len()].copy_from_slice(id);
         Some(Self { len: id.len(), bytes })
     }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-impl fmt::Debug for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.as_bytes())
-    }
 }
 
 /// The lifetime facts of a live message (EXP-010, EXP-011).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Lifetime {
     sender: DeviceId,
     /// `min(sent_at, clock at receipt)`: the start of the expiry clock.

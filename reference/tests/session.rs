@@ -419,7 +419,8 @@ fn ids_errors_and_secrets_print_what_helps_and_nothing_secret() {
 /// An ID hashes as its bytes do, so equal IDs hash alike and different ones apart.
 #[test]
 fn an_id_hashes_its_bytes() {
-    use std::hash::{DefaultHasher, Hash, Hasher};
+    use core::hash::{Hash, Hasher};
+    use std::hash::DefaultHasher;
     fn hash_of(value: &(impl Hash + ?Sized)) -> u64 {
         let mut hasher = DefaultHasher::new();
         value.hash(&mut hasher);
