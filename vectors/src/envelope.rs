@@ -1198,6 +1198,25 @@ fn open_invalid_group() -> Result<Group, GenerateError> {
         my_key,
         auth,
     ));
+    // The same with a genuine commitment, of another content key: what a sender that commits to
+    // one key and wraps another writes.
+    let other = Seal { content_key: key32("content key other"), ..unpadded.clone() }
+        .run()
+        .map_err(|e| GenerateError(format!("seal with another content key: {e}")))?;
+    let other_commitment =
+        Envelope::decode(&other).map_err(|e| GenerateError(format!("decode the other envelope: {e}")))?.commitment;
+    rows.push((
+        "sender-fault-commitment-of-another-key".into(),
+        "The commitment is that of another content key; slots and payload are consistent with it. Only the \
+         commitment check fails."
+            .into(),
+        &["ENV-023", "ENV-033"],
+        &["SenderFault"],
+        unpadded.run_raw(&good_part, Some(&other_commitment))?,
+        me.clone(),
+        my_key,
+        auth,
+    ));
     // A correctly padded body of 1 MiB + 1 byte: its sealed part is exactly the largest allowed
     // (1,081,344 bytes), so only the content limit of ENV-032 rejects it.
     let big_body = filler("body max", MAX_CONTENT_LEN + 1);

@@ -775,6 +775,28 @@ fn recall_scenarios() -> Vec<Scenario> {
             .expect(json!({ "error": "expiry.not_sender", "phase": "unread", "readable": true }))
             .step(T0 + 6, Ev::Read)
             .expect(json!({ "phase": "read", "error": null })),
+        sc(
+            "recall-by-stranger-after-read",
+            "A read message: a recall from another device is refused; the message stays readable until its burn \
+             deadline.",
+            &["EXP-030"],
+            &["RefusedStep"],
+        )
+        .step(T0, recv(T0, 3600, 120))
+        .step(T0 + 1, Ev::Read)
+        .step(T0 + 5, Ev::Recall(STRANGER.to_vec()))
+        .expect(json!({ "error": "expiry.not_sender", "phase": "read", "readable": true, "deadline": T0 + 121 }))
+        .step(T0 + 121, Ev::Tick)
+        .expect(destroyed_now("burned")),
+        sc(
+            "recall-by-sender-prefix",
+            "A recall from a device whose ID is the sender's without its last byte is refused: IDs compare whole.",
+            &["EXP-030"],
+            &["RefusedStep"],
+        )
+        .step(T0, recv(T0, 3600, 0))
+        .step(T0 + 5, Ev::Recall(SENDER[..SENDER.len() - 1].to_vec()))
+        .expect(json!({ "error": "expiry.not_sender", "phase": "unread", "readable": true })),
         sc("recall-twice", "A second recall by the sender changes nothing (idempotent).", &["EXP-031"], &[])
             .step(T0, recv(T0, 3600, 0))
             .step(T0 + 5, Ev::Recall(SENDER.to_vec()))

@@ -1153,6 +1153,25 @@ fn room_scenarios() -> Vec<Scenario> {
             .expect(outs(&[o_stored(1, DM, T0 + 3601)]))
             .step(T0 + 2, fetch("carol-phone"))
             .expect(messages(&[])),
+        sc(
+            "rejoin-after-store",
+            "carol leaves room-1, a message is stored while she is out, and she joins again: it is not given to her, \
+             and the next one is.",
+            &["RET-030", "RET-032"],
+            &[],
+        )
+        .base()
+        .step(T0, Ev::Leave(carol, dev("room-1")))
+        .step(T0 + 1, store("alice-phone", 1, "room-1", T0 + 1, 3600))
+        .expect(outs(&[o_stored(1, DM, T0 + 3601)]))
+        .step(T0 + 2, Ev::Join(carol, dev("room-1")))
+        .expect(all(&[reply("joined"), outs(&[]), held(&[1])]))
+        .step(T0 + 3, fetch("carol-phone"))
+        .expect(messages(&[]))
+        .step(T0 + 4, store("alice-phone", 2, "room-1", T0 + 4, 3600))
+        .expect(outs(&[o_stored(2, &["bob-laptop", "bob-phone", "carol-phone"], T0 + 3604)]))
+        .step(T0 + 5, fetch("carol-phone"))
+        .expect(messages(&[2])),
         sc("store-not-member", "carol is not in dm-ab and cannot send to it.", &["RET-034"], &["RefusedStep"])
             .base()
             .step(T0, store("carol-phone", 1, "dm-ab", T0, 3600))

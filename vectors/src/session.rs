@@ -1555,6 +1555,22 @@ fn ratchet_scenarios() -> Vec<Sc> {
     v.push(s);
 
     let mut s = sc(
+        "ahead-64-after-one",
+        "After index 0 arrives (next = 1), index 65 is too far ahead; 64 (63 skipped keys) and then 65 are accepted.",
+        &["SES-043", "SES-045"],
+        &["Boundary", "PastBoundary", "RefusedStep"],
+    );
+    s.handshake(T0, a, b, Some(1)).ok();
+    let h0 = s.send(T0 + 1, a, b);
+    let h64 = s.send_many(T0 + 1, a, b, 64);
+    let h65 = s.send(T0 + 1, a, b);
+    s.receive(T0 + 2, b, &h0).ok().output(json!({ "index": 0 }));
+    s.receive(T0 + 3, b, &h65).refused("session.too_far_ahead");
+    s.receive(T0 + 4, b, &h64).ok().output(json!({ "index": 64 }));
+    s.receive(T0 + 5, b, &h65).ok().output(json!({ "index": 65 }));
+    v.push(s);
+
+    let mut s = sc(
         "window-edges",
         "After 63 and 127 arrive, 64 (= next - 64) is still in the window and 62 and 63 are too old.",
         &["SES-043", "SES-045"],
