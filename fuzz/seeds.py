@@ -32,6 +32,13 @@ time). A seed is cut at RETENTION_MAX_EVENTS events. The tables must equal the R
 `TTLS`, the decoder's arms); seeds.py decodes every seed it writes with a Python copy of the
 decoder and stops if a seed does not say what it was meant to.
 
+session_init: every encoding in vectors/session.json that the target decodes, as is: the init
+messages (the initiator's, delivered ones and earlier ones, valid and faulty), the certificates and
+signed prekeys of every handshake and scenario setup, and the session headers of scenario events.
+The target's responder has keys of its own, so a genuine init message from the vectors reaches key
+confirmation and is refused there. (session_events has no seeds: its 4-byte events name the
+target's own small network, and the vectors' scenarios do not translate into it.)
+
 Seeds are named by the SHA-1 of their content, as libFuzzer names the inputs it adds, so running
 the script twice, or after fuzzing, adds nothing twice. Exits nonzero if a vector file is missing or
 holds no usable test, so CI notices a format change instead of fuzzing from an empty corpus.
@@ -361,6 +368,24 @@ def retention_seeds(vectors):
             yield seed
 
 
+def session_init_seeds(vectors):
+    """Yields every init message, certificate, signed prekey and session header in the file."""
+    for group in vectors["testGroups"]:
+        for test in group["tests"]:
+            args = test["args"]
+            if group["op"] == "session.handshake":
+                found = [args.get("initMessage"), test.get("expected", {}).get("initMessage")]
+                found += args.get("earlierInitMessages", [])
+                found += [args["initiator"]["certificate"], args["responder"]["certificate"]]
+                found += [args["bundle"]["certificate"], args["bundle"]["signedPrekey"]]
+            else:
+                found = [d["certificate"] for d in args["devices"]] + [d["signedPrekey"] for d in args["devices"]]
+                found += [event.get("header") for event in args["events"]]
+            for value in found:
+                if isinstance(value, str):
+                    yield bytes.fromhex(value)
+
+
 def write_corpus(target, seeds):
     out = FUZZ_DIR / "corpus" / target
     out.mkdir(parents=True, exist_ok=True)
@@ -391,6 +416,8 @@ def main():
     write_corpus("envelope_open", envelope_open_seeds(envelope))
     retention = load("retention.json")
     write_corpus("retention", retention_seeds(retention))
+    session = load("session.json")
+    write_corpus("session_init", session_init_seeds(session))
 
 
 if __name__ == "__main__":
