@@ -429,3 +429,32 @@ fn an_id_hashes_its_bytes() {
     assert_eq!(hash_of(&id(b"bob-phone")), hash_of(b"bob-phone".as_slice()));
     assert_ne!(hash_of(&id(b"bob-phone")), hash_of(&id(b"bob-laptop")));
 }
+
+/// Every accessor gives back what was issued, signed or written, and the init message's bounds are
+/// the lengths of its shortest and longest encodings (SES-020).
+#[test]
+fn accessors_give_back_what_was_written() {
+    let root = SigningSecret::from_bytes(seed("root", 9));
+    let (account, device) = (id(b"acct"), id(b"dev-1"));
+    let cert = Certificate::issue(&root, &account, &device, [2; 32], [3; 32], T0 - 10, T0 + 99);
+    assert_eq!((cert.account(), cert.device()), (&account, &device));
+    assert_eq!((cert.identity_key(), cert.signing_key()), (&[2; 32], &[3; 32]));
+    assert_eq!((cert.not_before(), cert.not_after()), (T0 - 10, T0 + 99));
+    let spk = SignedPrekey::sign(&root, &account, &device, 7, [4; 32], T0 + 50);
+    assert_eq!((spk.id(), spk.public_key(), spk.not_after()), (7, &[4; 32], T0 + 50));
+
+    let (a, b) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
+    let pair = handshake(&a, &b, Some(2), [5; 32]);
+    let m = &pair.message;
+    assert_eq!(m.initiator(), &a.cert);
+    assert_eq!((m.responder_account(), m.responder_device()), (b.cert.account(), b.cert.device()));
+    assert_eq!((m.signed_prekey_id(), m.one_time_prekey_id()), (1, Some(2)));
+    assert_eq!(m.ephemeral_key(), &X25519Secret::from_bytes([5; 32]).public_key());
+    assert_eq!(&m.to_vec()[m.encoded_len() - 32..], m.confirm());
+
+    let (short_a, short_b) = (dev("a", "b"), dev("c", "d"));
+    assert_eq!(handshake(&short_a, &short_b, None, [6; 32]).message.to_vec().len(), InitMessage::MIN_LEN);
+    let (x, y) = ("x".repeat(64), "y".repeat(64));
+    let (long_a, long_b) = (dev(&x, &y), dev(&y, &x));
+    assert_eq!(handshake(&long_a, &long_b, Some(1), [7; 32]).message.to_vec().len(), InitMessage::MAX_LEN);
+}
