@@ -851,3 +851,46 @@ fn ticks_purge_in_deadline_order() {
     assert_eq!(purged, 1000);
     assert_eq!(server.held_count(), 0);
 }
+
+/// RET-004: the longest ciphertext a store may carry is the largest envelope the envelope chapter
+/// allows, as the envelope module itself works it out (a largest header, 1,000 recipients with
+/// 64-byte IDs, a padded 1 MiB body): 1,194,559 bytes. A store of exactly that many bytes is
+/// accepted; one byte more, or an empty one, is refused as `retention.invalid_event`.
+#[test]
+fn the_longest_ciphertext_is_the_largest_envelope() {
+    use cinder::envelope::{self, Header, MAX_CONTENT_LEN, MAX_RECIPIENTS, Recipient};
+    use cinder::retention::{EventProblem, MAX_CIPHERTEXT_LEN};
+    let ids: Vec<[u8; 64]> = (0..MAX_RECIPIENTS)
+        .map(|n| {
+            let mut id = [b'r'; 64];
+            id[..2].copy_from_slice(&u16::try_from(n).expect("under 65,536").to_be_bytes());
+            id
+        })
+        .collect();
+    let key = [7u8; 32];
+    let recipients: Vec<Recipient<'_>> = ids.iter().map(|device| Recipient { device, wrap_key: &key }).collect();
+    let header = Header {
+        message_id: mid(1),
+        conversation_id: &[b'c'; 64],
+        sender_device: &[b's'; 64],
+        sent_at: T0,
+        ttl: 60,
+        padded: true,
+    };
+    let largest = envelope::sealed_len(&header, &recipients, MAX_CONTENT_LEN).expect("the largest envelope is allowed");
+    assert_eq!(MAX_CIPHERTEXT_LEN, largest);
+    assert_eq!(MAX_CIPHERTEXT_LEN, 1_194_559);
+
+    let mut server = server_with_dm(Config::new(Profile::Consumer, None).expect("default"));
+    let bytes = vec![0x5a; MAX_CIPHERTEXT_LEN + 1];
+    let store = |ciphertext| {
+        Event::Store(Store { device: b"d0", message_id: mid(2), conversation: b"c0", sent_at: T0, ttl: 60, ciphertext })
+    };
+    let refused = Err(RetentionError::InvalidEvent(EventProblem::Ciphertext));
+    assert_eq!(server.handle(&store(&bytes), T0).result, refused);
+    assert_eq!(server.handle(&store(&[]), T0).result, refused);
+    assert_eq!(server.held_count(), 0);
+    let accepted = server.handle(&store(&bytes[..MAX_CIPHERTEXT_LEN]), T0);
+    assert_eq!(accepted.result, Ok(Reply::Accepted { message_id: mid(2) }));
+    assert_eq!(server.held_count(), 1);
+}
