@@ -894,3 +894,25 @@ fn the_longest_ciphertext_is_the_largest_envelope() {
     assert_eq!(accepted.result, Ok(Reply::Accepted { message_id: mid(2) }));
     assert_eq!(server.held_count(), 1);
 }
+
+/// What the server's values look like when printed: an account by the first 4 bytes of its hash
+/// only, a route ID as text when it is UTF-8, and a store with its ciphertext's length, never the
+/// ciphertext.
+#[test]
+fn debug_output_is_short_and_leaves_out_the_ciphertext() {
+    let account = AccountId([0xab; 32]);
+    assert_eq!(format!("{account:?}"), "AccountId(abababab..)");
+    assert_eq!(format!("{:?}", RouteId::new(b"bob-phone").expect("in bounds")), "\"bob-phone\"");
+    assert_eq!(format!("{:?}", RouteId::new(&[0xff, 1]).expect("in bounds")), "[255, 1]");
+    let store = Store {
+        device: b"d0",
+        message_id: [1; 16],
+        conversation: b"c0",
+        sent_at: 5,
+        ttl: 60,
+        ciphertext: b"secret bytes",
+    };
+    let printed = format!("{store:?}");
+    assert!(printed.contains("ciphertext_len: 12") && printed.contains("ttl: 60"), "{printed}");
+    assert!(!printed.contains("115, 101, 99"), "the ciphertext's bytes are not printed: {printed}");
+}
