@@ -5,7 +5,7 @@ use cinder::codec::DecodeError;
 use cinder::primitives;
 use cinder::session::{
     self, AccountSetup, Certificate, DeviceSetup, Event, Id, InitMessage, LocalIdentity, Network, Output, PeerBundle,
-    PrekeyStore, Session, SessionError, SessionHeader, SignedPrekey, SigningSecret, X25519Secret,
+    PrekeyStore, Session, SessionError, SessionHeader, SetupError, SignedPrekey, SigningSecret, X25519Secret,
 };
 use cinder::testing::ReplayRng;
 
@@ -457,4 +457,42 @@ fn accessors_give_back_what_was_written() {
     let (x, y) = ("x".repeat(64), "y".repeat(64));
     let (long_a, long_b) = (dev(&x, &y), dev(&y, &x));
     assert_eq!(handshake(&long_a, &long_b, Some(1), [7; 32]).message.to_vec().len(), InitMessage::MAX_LEN);
+}
+
+/// A prekey store and a handshake trace print IDs and the transcript hash, never a secret; a
+/// network setup error says what is wrong.
+#[test]
+fn stores_traces_and_setup_errors_print_without_secrets() {
+    let b = dev("bob", "bob-phone");
+    let mut store = b.store(&[1, 2]);
+    store.record_used_one_time_prekey(1);
+    assert_eq!(format!("{store:?}"), "PrekeyStore { signed: [1], one_time: [2], used: {1}, .. }");
+
+    let a = dev("alice", "alice-phone");
+    let (cert, spk) = (b.cert.to_vec(), b.spk.to_vec());
+    let peer = PeerBundle {
+        account: b.cert.account(),
+        device: b.cert.device(),
+        root_key: &b.root.public_key(),
+        certificate: &cert,
+        signed_prekey: &spk,
+        one_time_prekey: None,
+    };
+    let (_, trace) = session::initiate_traced_for_testing_only(&a.me(), &peer, &mut ReplayRng::new(&[8; 32]), T0)
+        .expect("a sound bundle");
+    let printed = format!("{trace:?}");
+    assert_eq!(printed, format!("Trace {{ transcript_hash: {:?}, .. }}", trace.transcript_hash));
+    assert!(!printed.contains(&format!("{:?}", &trace.confirm_key[..])));
+
+    let (acct, dev_id) = (id(b"acct"), id(b"dev"));
+    let cases = [
+        (SetupError::DuplicateAccount(acct), "account Id(\"acct\") is listed twice"),
+        (SetupError::DuplicateDevice(dev_id), "device Id(\"dev\") is listed twice"),
+        (SetupError::UnknownAccount(acct), "a device belongs to account Id(\"acct\"), which is not listed"),
+        (SetupError::DuplicatePrekey(3), "one-time prekey 3 is listed twice"),
+        (SetupError::TooLarge, "more than 65535 accounts, devices or one-time prekeys"),
+    ];
+    for (error, message) in cases {
+        assert_eq!(error.to_string(), message);
+    }
 }
