@@ -496,3 +496,42 @@ fn stores_traces_and_setup_errors_print_without_secrets() {
         assert_eq!(error.to_string(), message);
     }
 }
+
+/// A network answers for the status of its accounts and devices (and for nothing else), prints
+/// them without a key, and a step's error prints as its code.
+#[test]
+fn a_network_reports_statuses_and_prints_without_keys() {
+    use cinder::envelope::{EnvelopeError, SealedProblem};
+    use cinder::session::{AccountStatus, DeviceStatus, StepError};
+    let (a, b) = (dev("a", "p"), dev("b", "q"));
+    let setup = |d: &Dev, member: bool| DeviceSetup {
+        certificate: d.cert,
+        identity_secret: X25519Secret::from_bytes(d.identity_seed),
+        signed_prekey: d.spk,
+        signed_prekey_secret: X25519Secret::from_bytes(d.spk_secret),
+        one_time_prekeys: Vec::new(),
+        member,
+    };
+    let accounts = [
+        AccountSetup { account: id(b"a"), root_key: a.root.public_key() },
+        AccountSetup { account: id(b"b"), root_key: b.root.public_key() },
+    ];
+    let mut net = Network::new(&accounts, vec![setup(&a, true), setup(&b, false)]).expect("valid setup");
+    assert_eq!(net.account_status(b"a"), Some(AccountStatus::Active));
+    assert_eq!(
+        (net.device_status(b"p"), net.device_status(b"q")),
+        (Some(DeviceStatus::Member), Some(DeviceStatus::Pending))
+    );
+    assert_eq!((net.account_status(b"z"), net.device_status(b"z")), (None, None));
+    net.handle(Event::Terminate(b"b"), T0, &mut ReplayRng::new(&[])).expect("b is terminated");
+    assert_eq!(net.account_status(b"b"), Some(AccountStatus::Terminated));
+    assert_eq!(net.device_status(b"q"), Some(DeviceStatus::Terminated));
+    assert_eq!(
+        format!("{net:?}"),
+        "Network { accounts: [(Id(\"a\"), Active), (Id(\"b\"), Terminated)], \
+         devices: [(Id(\"p\"), Member), (Id(\"q\"), Terminated)], .. }"
+    );
+    assert_eq!(StepError::Session(SessionError::Terminated).to_string(), "session.terminated");
+    let refused = StepError::Envelope(EnvelopeError::InvalidSealed(SealedProblem::Bor));
+    assert!(refused.to_string().starts_with("envelope.invalid_sealed"), "{refused}");
+}

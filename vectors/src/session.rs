@@ -1445,12 +1445,17 @@ impl Sc {
     }
 
     fn seal(&mut self, at: u64, from: &str, to: &[&str], label: &str) -> Value {
+        self.seal_burning(at, from, to, label, 30)
+    }
+
+    /// [`Sc::seal`] with burn-on-read after `bor` seconds.
+    fn seal_burning(&mut self, at: u64, from: &str, to: &[&str], label: &str, bor: u32) -> Value {
         let mut message_id = [0u8; 16];
         message_id.copy_from_slice(&filler(&format!("session message id {} {label}", self.id), 16));
         self.event(json!({
             "at": at, "event": "seal", "from": h(from), "to": to.iter().map(|d| h(d)).collect::<Vec<_>>(),
             "messageId": hex::encode(message_id), "conversationId": h("room-1"), "sentAt": at, "ttl": 86_400,
-            "padded": true, "bor": 30, "contentType": 1, "content": hex::encode(format!("{label}: hello from {from}")),
+            "padded": true, "bor": bor, "contentType": 1, "content": hex::encode(format!("{label}: hello from {from}")),
             "contentKey": hex::encode(key32(&format!("session content key {} {label}", self.id))),
         }))
     }
@@ -1929,6 +1934,29 @@ fn envelope_scenarios() -> Result<Vec<Sc>, GenerateError> {
     let reply_env = reply["output"]["envelope"].as_str().unwrap_or_default().to_owned();
     let reply_header = reply["output"]["recipients"][0]["header"].as_str().unwrap_or_default().to_owned();
     s.open(T0 + 61, a, &reply_header, &reply_env).ok().output(json!({ "index": 3 }));
+    v.push(s);
+
+    let mut s = sc(
+        "seal-burn-limit",
+        "A burn time of 31,536,000 s, the largest, is sealed and opened; one second more is refused before any \
+         message key is taken, so nothing changes.",
+        &["SES-042", "SES-049"],
+        &["Envelope", "Boundary", "PastBoundary", "RefusedStep"],
+    );
+    s.handshake(T0, a, b, Some(1)).ok();
+    let sealed = s.seal_burning(T0 + 1, a, &[b], "longest burn", 31_536_000);
+    s.ok().changed();
+    let envelope = sealed["output"]["envelope"].as_str().unwrap_or_default().to_owned();
+    let header = sealed["output"]["recipients"][0]["header"].as_str().unwrap_or_default().to_owned();
+    s.open(T0 + 2, b, &header, &envelope).ok().output(json!({ "index": 0, "bor": 31_536_000 }));
+    s.seal_burning(T0 + 3, a, &[b], "too long a burn", 31_536_001);
+    s.refused("envelope.invalid_sealed");
+    let next = s.seal(T0 + 4, a, &[b], "after the refusal");
+    s.ok();
+    let next_header = next["output"]["recipients"][0]["header"].as_str().unwrap_or_default().to_owned();
+    if next_header != with_index(&header, 1) {
+        return Err(GenerateError("seal-burn-limit: the refused seal took a message key".into()));
+    }
     v.push(s);
 
     let mut s = sc(

@@ -706,17 +706,9 @@ impl Network {
         count
     }
 
-    fn account_of_device(&self, index: usize) -> Result<(), SessionError> {
-        if self.accounts[self.devices[index].account].status == AccountStatus::Terminated {
-            return Err(SessionError::Terminated);
-        }
-        Ok(())
-    }
-
     /// SES-060, SES-061.
     fn add_device(&mut self, device: &[u8]) -> Result<Output, StepError> {
         let d = self.device_index(device)?;
-        self.account_of_device(d)?;
         let entry = &mut self.devices[d];
         match core::mem::replace(&mut entry.phase, Phase::Removed) {
             // A pending device holds no session, so it starts with none (SES-061).
@@ -733,7 +725,6 @@ impl Network {
     /// SES-060, SES-062.
     fn remove_device(&mut self, device: &[u8]) -> Result<Output, StepError> {
         let d = self.device_index(device)?;
-        self.account_of_device(d)?;
         let own = match &self.devices[d].phase {
             Phase::Pending(held) | Phase::Member(held) => held.sessions.len(),
             Phase::Removed => return Err(SessionError::Revoked.into()),
