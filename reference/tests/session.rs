@@ -275,23 +275,29 @@ fn receipts_commit_only_when_told() {
     assert_eq!(SessionHeader::decode(&sent[0].0.to_bytes()), Ok(sent[0].0));
 }
 
-/// SES-080: the public state of a small network, written out byte by byte from the chapter.
-#[test]
-fn checkpoint_encoding_matches_the_chapter() {
+/// A network of account `a` with member device `p` and account `b` with device `q` (a member or
+/// pending), each with the given one-time prekeys.
+fn network_ab(q_member: bool, one_time: &[u8]) -> Network {
     let (a, b) = (dev("a", "p"), dev("b", "q"));
     let setup = |d: &Dev, member: bool| DeviceSetup {
         certificate: d.cert,
         identity_secret: X25519Secret::from_bytes(d.identity_seed),
         signed_prekey: d.spk,
         signed_prekey_secret: X25519Secret::from_bytes(d.spk_secret),
-        one_time_prekeys: vec![(7, X25519Secret::from_bytes(seed("opk", 7)))],
+        one_time_prekeys: one_time.iter().map(|n| (u32::from(*n), X25519Secret::from_bytes(seed("opk", *n)))).collect(),
         member,
     };
     let accounts = [
         AccountSetup { account: id(b"a"), root_key: a.root.public_key() },
         AccountSetup { account: id(b"b"), root_key: b.root.public_key() },
     ];
-    let mut net = Network::new(&accounts, vec![setup(&a, true), setup(&b, true)]).expect("valid setup");
+    Network::new(&accounts, vec![setup(&a, true), setup(&b, q_member)]).expect("valid setup")
+}
+
+/// SES-080: the public state of a small network, written out byte by byte from the chapter.
+#[test]
+fn checkpoint_encoding_matches_the_chapter() {
+    let mut net = network_ab(true, &[7]);
     let mut expected = b"cinder-ses-v1 checkpoint".to_vec();
     expected.extend_from_slice(&[0, 2, 1, b'a', 0, 1, b'b', 0, 0, 2]);
     expected.extend_from_slice(&[1, b'a', 1, b'p', 1, 0, 0, 0, 0]);
@@ -503,20 +509,7 @@ fn stores_traces_and_setup_errors_print_without_secrets() {
 fn a_network_reports_statuses_and_prints_without_keys() {
     use cinder::envelope::{EnvelopeError, SealedProblem};
     use cinder::session::{AccountStatus, DeviceStatus, StepError};
-    let (a, b) = (dev("a", "p"), dev("b", "q"));
-    let setup = |d: &Dev, member: bool| DeviceSetup {
-        certificate: d.cert,
-        identity_secret: X25519Secret::from_bytes(d.identity_seed),
-        signed_prekey: d.spk,
-        signed_prekey_secret: X25519Secret::from_bytes(d.spk_secret),
-        one_time_prekeys: Vec::new(),
-        member,
-    };
-    let accounts = [
-        AccountSetup { account: id(b"a"), root_key: a.root.public_key() },
-        AccountSetup { account: id(b"b"), root_key: b.root.public_key() },
-    ];
-    let mut net = Network::new(&accounts, vec![setup(&a, true), setup(&b, false)]).expect("valid setup");
+    let mut net = network_ab(false, &[]);
     assert_eq!(net.account_status(b"a"), Some(AccountStatus::Active));
     assert_eq!(
         (net.device_status(b"p"), net.device_status(b"q")),
@@ -534,4 +527,30 @@ fn a_network_reports_statuses_and_prints_without_keys() {
     assert_eq!(StepError::Session(SessionError::Terminated).to_string(), "session.terminated");
     let refused = StepError::Envelope(EnvelopeError::InvalidSealed(SealedProblem::Bor));
     assert!(refused.to_string().starts_with("envelope.invalid_sealed"), "{refused}");
+}
+
+/// A skipped message's key is held by the network until that message arrives (SES-045, SES-044):
+/// the control for the tests that assert a secret is no longer held.
+#[test]
+fn a_network_holds_a_skipped_key_until_its_message_arrives() {
+    let mut net = network_ab(true, &[]);
+    let mut no_rng = ReplayRng::new(&[]);
+    net.handle(
+        Event::Handshake { initiator: b"p", responder: b"q", one_time_prekey: None },
+        T0,
+        &mut ReplayRng::new(&[4; 32]),
+    )
+    .expect("handshake");
+    let mut sent = Vec::new();
+    for _ in 0..2 {
+        match net.handle(Event::Send { from: b"p", to: b"q" }, T0 + 1, &mut no_rng) {
+            Ok(Output::Sent { header, message_key }) => sent.push((header.to_bytes(), *message_key.as_bytes())),
+            other => panic!("a send output, not {other:?}"),
+        }
+    }
+    assert!(!net.holds_secret_for_testing_only(&sent[0].1), "SES-042: the sender keeps no sent key");
+    net.handle(Event::Receive { to: b"q", header: &sent[1].0 }, T0 + 2, &mut no_rng).expect("index 1 arrives");
+    assert!(net.holds_secret_for_testing_only(&sent[0].1), "SES-045: index 0's key is kept for it");
+    net.handle(Event::Receive { to: b"q", header: &sent[0].0 }, T0 + 3, &mut no_rng).expect("index 0 arrives");
+    assert!(!net.holds_secret_for_testing_only(&sent[0].1), "SES-044: a used key is erased");
 }
