@@ -238,7 +238,8 @@ fn handshake_secrets_do_not_stay_in_the_session() {
         assert!(!initiator.holds_secret_for_testing_only(dh), "SES-029: a DH value is kept");
     }
     assert!(!initiator.holds_secret_for_testing_only(&trace.confirm_key), "SES-029: the confirmation key is kept");
-    assert!(initiator.holds_secret_for_testing_only(&trace.initiator_to_responder));
+    assert!(initiator.holds_secret_for_testing_only(&trace.initiator_to_responder), "ck_0 of its sending chain");
+    assert!(initiator.holds_secret_for_testing_only(&trace.responder_to_initiator), "ck_0 of its receiving chain");
     let (_, key) = initiator.send(T0).expect("send");
     assert!(!initiator.holds_secret_for_testing_only(&trace.initiator_to_responder), "SES-042: ck_0 is kept");
     assert!(!initiator.holds_secret_for_testing_only(key.as_bytes()), "SES-042: a sent key is kept");
@@ -553,4 +554,16 @@ fn a_network_holds_a_skipped_key_until_its_message_arrives() {
     assert!(net.holds_secret_for_testing_only(&sent[0].1), "SES-045: index 0's key is kept for it");
     net.handle(Event::Receive { to: b"q", header: &sent[0].0 }, T0 + 3, &mut no_rng).expect("index 0 arrives");
     assert!(!net.holds_secret_for_testing_only(&sent[0].1), "SES-044: a used key is erased");
+}
+
+/// A session and a receipt print their public state and index, never a key.
+#[test]
+fn sessions_and_receipts_print_without_keys() {
+    let (a, b) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
+    let mut pair = handshake(&a, &b, None, [2; 32]);
+    let printed = format!("{:?}", pair.initiator);
+    assert_eq!(printed, format!("Session {{ state: {:?}, .. }}", pair.initiator.state()));
+    let (header, _) = pair.initiator.send(T0 + 6).expect("send");
+    let receipt = pair.responder.receive(&header).expect("index 0");
+    assert_eq!(format!("{receipt:?}"), "Receipt { index: 0, .. }");
 }

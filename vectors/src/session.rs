@@ -1594,6 +1594,26 @@ fn ratchet_scenarios() -> Vec<Sc> {
     v.push(s);
 
     let mut s = sc(
+        "window-floor-keeps-an-older-skipped-key",
+        "Index 9 arrives first (keys 0..8 kept), then 70 (next = 71): the window's floor is 7, so the kept keys \
+         of 7 and 8 stay and open their messages, and 6 is too old.",
+        &["SES-043", "SES-045"],
+        &["Boundary", "PastBoundary", "RefusedStep"],
+    );
+    s.handshake(T0, a, b, Some(1)).ok();
+    let h6 = s.send_many(T0 + 1, a, b, 7);
+    let h7 = s.send(T0 + 1, a, b);
+    let h8 = s.send(T0 + 1, a, b);
+    let h9 = s.send(T0 + 1, a, b);
+    let h70 = s.send_many(T0 + 1, a, b, 61);
+    s.receive(T0 + 2, b, &h9).ok().output(json!({ "index": 9 }));
+    s.receive(T0 + 3, b, &h70).ok().output(json!({ "index": 70 }));
+    s.receive(T0 + 4, b, &h7).ok().output(json!({ "index": 7 }));
+    s.receive(T0 + 5, b, &h8).ok().output(json!({ "index": 8 }));
+    s.receive(T0 + 6, b, &h6).refused("session.too_old");
+    v.push(s);
+
+    let mut s = sc(
         "far-ahead-and-beyond-the-chain",
         "Indices 100, 65,536 and 2^32 - 1 with next = 0 are all too far ahead.",
         &["SES-043", "SES-046"],
