@@ -458,6 +458,12 @@ fn accessors_give_back_what_was_written() {
     assert_eq!((m.signed_prekey_id(), m.one_time_prekey_id()), (1, Some(2)));
     assert_eq!(m.ephemeral_key(), &X25519Secret::from_bytes([5; 32]).public_key());
     assert_eq!(&m.to_vec()[m.encoded_len() - 32..], m.confirm());
+    // The same message naming signed prekey 5 and one-time prekey 6 (IDs before the two 32-byte keys).
+    let mut renamed = m.to_vec();
+    let at = renamed.len() - 72;
+    renamed[at..at + 8].copy_from_slice(&[0, 0, 0, 5, 0, 0, 0, 6]);
+    let renamed = InitMessage::decode(&renamed).expect("IDs are not checked by decoding");
+    assert_eq!((renamed.signed_prekey_id(), renamed.one_time_prekey_id()), (5, Some(6)));
 
     let (short_a, short_b) = (dev("a", "b"), dev("c", "d"));
     assert_eq!(handshake(&short_a, &short_b, None, [6; 32]).message.to_vec().len(), InitMessage::MIN_LEN);
