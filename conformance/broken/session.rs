@@ -10,8 +10,8 @@
 //! the message's index and key from the sender's step that produced it, or the output of the first
 //! time the same message was received.
 //!
-//! `session.handshake` is the generator's own glue (`cinder_vectors::session::handshake_with`) with
-//! one side swapped for a broken one: an initiator that skips the signed prekey's signature (the
+//! `session.handshake` is answered as the reference dispatch answers it (`session_handshake_with`,
+//! over the generator's glue), with one side swapped for a broken one: an initiator that skips the signed prekey's signature (the
 //! reference's `fault-injection` hook, the only way to reach inside its handshake), or a responder
 //! that takes the one-time prekey named by an init message out of its store before checking anything
 //! else, so that a refused message still uses it up.
@@ -20,9 +20,9 @@ use cinder::session::{
     self, InitMessage, Initiated, LocalIdentity, PeerBundle, PrekeyStore, Session as Ratchet, SessionError, Trace,
 };
 use cinder::testing::ReplayRng;
-use cinder_conformance::dispatch::dispatch;
-use cinder_conformance::protocol::{BAD_REQUEST, INTERNAL_ERROR, Response};
-use cinder_vectors::session::{OpError, REFERENCE, Sides, handshake_with};
+use cinder_conformance::dispatch::{dispatch, session_handshake_with};
+use cinder_conformance::protocol::Response;
+use cinder_vectors::session::{REFERENCE, Sides};
 use serde_json::Value;
 
 use crate::bugs::Info;
@@ -98,16 +98,6 @@ fn respond_taking_prekey_first(
     result
 }
 
-fn response(result: Result<Value, OpError>) -> Response {
-    match result {
-        Ok(Value::Object(fields)) => Response::Ok(fields),
-        Ok(other) => Response::error(INTERNAL_ERROR, format!("the handshake's result is not an object: {other}")),
-        Err(OpError::BadRequest(message)) => Response::error(BAD_REQUEST, message),
-        Err(OpError::Code(code)) => Response::error(code, code),
-        Err(OpError::Internal(message)) => Response::error(INTERNAL_ERROR, message),
-    }
-}
-
 /// How far ahead of the next expected index a message may be (SES-045): 63 skipped keys.
 const WINDOW: u64 = 64;
 
@@ -141,7 +131,7 @@ impl Session {
                 Some(Bug::FailedHandshakeConsumesPrekey) => Sides { respond: respond_taking_prekey_first, ..REFERENCE },
                 _ => REFERENCE,
             };
-            return response(handshake_with(args, sides));
+            return session_handshake_with(args, sides);
         }
         let response = dispatch(op, args);
         let Some(bug) = self.bug else { return response };

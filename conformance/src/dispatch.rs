@@ -63,7 +63,18 @@ pub fn dispatch(op: &str, args: &Value) -> Response {
     let Value::Object(map) = args else {
         return Response::bad_request("`args` must be a JSON object");
     };
-    match handler(&Args { map, within: "args" }) {
+    response(handler(&Args { map, within: "args" }))
+}
+
+/// `session.handshake` run with the given sides: [`cinder_vectors::session::REFERENCE`] gives
+/// [`dispatch`]'s answer; the broken adapter swaps one side for a faulty one.
+#[must_use]
+pub fn session_handshake_with(args: &Value, sides: cinder_vectors::session::Sides) -> Response {
+    response(session::handshake_with(args, sides))
+}
+
+fn response(result: Result<Fields, OpError>) -> Response {
+    match result {
         Ok(fields) => Response::Ok(fields),
         Err(OpError::BadRequest(message)) => Response::error(BAD_REQUEST, message),
         Err(OpError::Internal(message)) => Response::error(INTERNAL_ERROR, message),

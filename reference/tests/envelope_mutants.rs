@@ -7,11 +7,10 @@ use cinder::envelope::{self, Content, ContentType, Envelope, EnvelopeError, Head
 use cinder::testing::ReplayRng;
 use serde_json::{Map, Value};
 
-fn vector_file(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} cannot be read: {e}", path.display()));
-    serde_json::from_str(&text).expect("the vector file is JSON")
-}
+#[path = "support/vectors.rs"]
+mod vectors;
+
+use vectors::vector_file;
 
 fn bytes(args: &Value, name: &str) -> Vec<u8> {
     hex::decode(args[name].as_str().unwrap_or_else(|| panic!("{name} is a string"))).expect("vector hex")

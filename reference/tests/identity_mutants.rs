@@ -12,11 +12,10 @@ use cinder::identity::{
 };
 use serde_json::{Map, Value, json};
 
-fn vector_file(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} cannot be read: {e}", path.display()));
-    serde_json::from_str(&text).expect("the vector file is JSON")
-}
+#[path = "support/vectors.rs"]
+mod vectors;
+
+use vectors::vector_file;
 
 fn hex_arg(args: &Value, name: &str) -> Vec<u8> {
     hex::decode(args[name].as_str().unwrap_or_else(|| panic!("{name} is a string"))).expect("vector hex")

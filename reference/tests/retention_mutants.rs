@@ -8,13 +8,10 @@
 #[path = "../../vectors/src/retention/ops.rs"]
 mod ops;
 
-use serde_json::Value;
+#[path = "support/vectors.rs"]
+mod vectors;
 
-fn vector_file(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} cannot be read: {e}", path.display()));
-    serde_json::from_str(&text).expect("the vector file is JSON")
-}
+use vectors::vector_file;
 
 #[test]
 fn the_reference_gives_every_retention_vector_its_expected_steps() {

@@ -56,6 +56,34 @@ impl Dev {
     }
 }
 
+/// What a device publishes for initiators, encoded and owned; [`Published::bundle`] lends it out
+/// as the bundle an initiator fetched.
+struct Published<'d> {
+    dev: &'d Dev,
+    root: [u8; 32],
+    cert: Vec<u8>,
+    spk: Vec<u8>,
+}
+
+impl Dev {
+    fn published(&self) -> Published<'_> {
+        Published { dev: self, root: self.root.public_key(), cert: self.cert.to_vec(), spk: self.spk.to_vec() }
+    }
+}
+
+impl Published<'_> {
+    fn bundle(&self, one_time_prekey: Option<(u32, [u8; 32])>) -> PeerBundle<'_> {
+        PeerBundle {
+            account: self.dev.cert.account(),
+            device: self.dev.cert.device(),
+            root_key: &self.root,
+            certificate: &self.cert,
+            signed_prekey: &self.spk,
+            one_time_prekey,
+        }
+    }
+}
+
 struct Pair {
     message: InitMessage,
     initiator: Session,
@@ -63,15 +91,8 @@ struct Pair {
 }
 
 fn handshake(a: &Dev, b: &Dev, opk: Option<u8>, ephemeral: [u8; 32]) -> Pair {
-    let (cert, spk) = (b.cert.to_vec(), b.spk.to_vec());
-    let bundle = PeerBundle {
-        account: b.cert.account(),
-        device: b.cert.device(),
-        root_key: &b.root.public_key(),
-        certificate: &cert,
-        signed_prekey: &spk,
-        one_time_prekey: opk.map(|n| (u32::from(n), X25519Secret::from_bytes(seed("opk", n)).public_key())),
-    };
+    let published = b.published();
+    let bundle = published.bundle(opk.map(|n| (u32::from(n), X25519Secret::from_bytes(seed("opk", n)).public_key())));
     let mut rng = ReplayRng::new(&ephemeral);
     let initiated = session::initiate(&a.me(), &bundle, &mut rng, T0).expect("valid bundle");
     let mut store = b.store(&[1, 2]);
@@ -182,15 +203,8 @@ fn responder_refuses_every_changed_byte_and_keeps_its_prekeys() {
 #[test]
 fn the_ephemeral_secret_is_the_only_randomness() {
     let (a, b) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
-    let (cert, spk) = (b.cert.to_vec(), b.spk.to_vec());
-    let bundle = PeerBundle {
-        account: b.cert.account(),
-        device: b.cert.device(),
-        root_key: &b.root.public_key(),
-        certificate: &cert,
-        signed_prekey: &spk,
-        one_time_prekey: None,
-    };
+    let published = b.published();
+    let bundle = published.bundle(None);
     let mut messages = Vec::new();
     for _ in 0..2 {
         let bytes = [0x5a; 33];
@@ -222,15 +236,8 @@ fn prekey_ids_are_never_reused() {
 #[test]
 fn handshake_secrets_do_not_stay_in_the_session() {
     let (a, b) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
-    let (cert, spk) = (b.cert.to_vec(), b.spk.to_vec());
-    let bundle = PeerBundle {
-        account: b.cert.account(),
-        device: b.cert.device(),
-        root_key: &b.root.public_key(),
-        certificate: &cert,
-        signed_prekey: &spk,
-        one_time_prekey: None,
-    };
+    let published = b.published();
+    let bundle = published.bundle(None);
     let (initiated, trace) =
         session::initiate_traced_for_testing_only(&a.me(), &bundle, &mut ReplayRng::new(&[1; 32]), T0).expect("ok");
     let mut initiator = initiated.session;
@@ -372,19 +379,11 @@ fn skipped_keys_leave_with_the_window() {
 #[test]
 fn the_fault_injection_hook_skips_only_the_signed_prekey_signature() {
     let (a, b) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
-    let cert = b.cert.to_vec();
-    let sound = b.spk.to_vec();
-    let mut forged = sound.clone();
-    *forged.last_mut().expect("a signature") ^= 0x01;
-    let run = |spk: &[u8], now: u64, skip: bool| {
-        let peer = PeerBundle {
-            account: b.cert.account(),
-            device: b.cert.device(),
-            root_key: &b.root.public_key(),
-            certificate: &cert,
-            signed_prekey: spk,
-            one_time_prekey: None,
-        };
+    let sound = b.published();
+    let mut forged = b.published();
+    *forged.spk.last_mut().expect("a signature") ^= 0x01;
+    let run = |published: &Published<'_>, now: u64, skip: bool| {
+        let peer = published.bundle(None);
         let mut rng = ReplayRng::new(&[7; 32]);
         let result = if skip {
             session::initiate_traced_without_prekey_signature_check_for_testing_only(&a.me(), &peer, &mut rng, now)
@@ -482,17 +481,10 @@ fn stores_traces_and_setup_errors_print_without_secrets() {
     assert_eq!(format!("{store:?}"), "PrekeyStore { signed: [1], one_time: [2], used: {1}, .. }");
 
     let a = dev("alice", "alice-phone");
-    let (cert, spk) = (b.cert.to_vec(), b.spk.to_vec());
-    let peer = PeerBundle {
-        account: b.cert.account(),
-        device: b.cert.device(),
-        root_key: &b.root.public_key(),
-        certificate: &cert,
-        signed_prekey: &spk,
-        one_time_prekey: None,
-    };
-    let (_, trace) = session::initiate_traced_for_testing_only(&a.me(), &peer, &mut ReplayRng::new(&[8; 32]), T0)
-        .expect("a sound bundle");
+    let published = b.published();
+    let (_, trace) =
+        session::initiate_traced_for_testing_only(&a.me(), &published.bundle(None), &mut ReplayRng::new(&[8; 32]), T0)
+            .expect("a sound bundle");
     let printed = format!("{trace:?}");
     assert_eq!(printed, format!("Trace {{ transcript_hash: {:?}, .. }}", trace.transcript_hash));
     assert!(!printed.contains(&format!("{:?}", &trace.confirm_key[..])));

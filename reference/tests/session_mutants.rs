@@ -10,11 +10,10 @@ mod ops;
 
 use serde_json::Value;
 
-fn vector_file(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} cannot be read: {e}", path.display()));
-    serde_json::from_str(&text).expect("the vector file is JSON")
-}
+#[path = "support/vectors.rs"]
+mod vectors;
+
+use vectors::vector_file;
 
 /// Whether the reference's answer is the one the vector records: every expected field equal for a
 /// valid vector, the recorded error code for an invalid one.

@@ -1208,9 +1208,10 @@ fn invalid_responses() -> Result<Vec<Hs>, GenerateError> {
         ),
     ];
     for (id, comment, reqs, opk, earlier, expect) in earlier_cases {
-        let mut c = responder_fault(named(id, comment, reqs, &[], opk))?;
+        let mut c = named(id, comment, reqs, &[], opk);
         let genuine = c.genuine_init()?;
         c.earlier = vec![earlier(&genuine, &layout(&genuine))];
+        let c = c.deliver(genuine);
         v.push(match expect {
             Some(code) => c.fails(code),
             None => c,

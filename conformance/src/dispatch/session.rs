@@ -11,7 +11,7 @@
 //! an envelope's content key) is in the arguments; it reaches the reference through
 //! `cinder::testing::ReplayRng`.
 
-use cinder_vectors::session::{self, OpError as SessionOpError};
+use cinder_vectors::session::{self, OpError as SessionOpError, Sides};
 use serde_json::Value;
 
 use super::{Args, Fields, OpError};
@@ -39,6 +39,12 @@ fn fields(result: Value) -> Result<Fields, OpError> {
 /// chainKeyResponderToInitiator, confirmKey, initiatorToResponder, responderToInitiator}`.
 pub(super) fn handshake(args: &Args<'_>) -> Result<Fields, OpError> {
     fields(session::handshake(&Value::Object(args.map.clone()))?)
+}
+
+/// `session.handshake` with the given sides, on arguments not yet checked to be an object (the
+/// glue refuses anything else as a bad request).
+pub(super) fn handshake_with(args: &Value, sides: Sides) -> Result<Fields, OpError> {
+    fields(session::handshake_with(args, sides)?)
 }
 
 /// `session.scenario {accounts, devices, events} -> {steps}`.
