@@ -85,56 +85,84 @@ E_UNKNOWN = "expiry.unknown_message"
 E_NOT_SENDER = "expiry.not_sender"
 E_RECALL_LIMIT = "expiry.recall_limit"
 
-# Deliberate departures from the chapter, for --mutations. Each names the rule it breaks.
-# (Left out as unobservable: "deadline_moved reports expires_at". When set_cap moves a deadline,
-# the new deadline and the new expires_at are both start + c, so the two can never differ.)
+# Deliberate departures from the chapter: the misreadings of spec/misreadings/expiry.md, run by
+# misreadings.py and by --mutations. name -> (requirement IDs, the misreading, its kind).
 MUTATIONS = {
-    "readable_at_deadline": "EXP-012: a message is destroyed only once clock > deadline",
-    "burn_extends_expiry": "EXP-011: deadline = read_at + bor, without the min with expires_at",
-    "clock_goes_back": "EXP-020: clock := now instead of max(clock, now)",
-    "stranger_recall_live": "EXP-030: a recall by anyone destroys a live message",
-    "stranger_recall_first": "EXP-032: a noted recall by anyone destroys the message on arrival",
-    "stranger_recall_destroyed": "EXP-030: a stranger's recall of a destroyed message succeeds",
-    "no_saturation": "EXP-013: sums wrap modulo 2^64 instead of saturating",
-    "trust_sent_at": "EXP-021: start = sent_at, a sender ahead of the clock lengthens the life",
-    "start_at_arrival": "EXP-010: start = clock, time in transit is not counted",
-    "skew_off_by_one": "EXP-021: skewed when sent_at >= clock + 300",
-    "burn_reason_always_expired": "EXP-003: a burn is reported as expired",
-    "burn_reason_on_tie": "EXP-003: reason burned when deadline <= expires_at (a tie counts as burn)",
-    "cap_ignored_at_receive": "EXP-010: the cap does not bound ttl at receive",
-    "set_cap_can_raise": "EXP-014: set_cap sets expires_at = start + cap, even later",
-    "set_cap_moves_only_expiry": "EXP-014: set_cap lowers expires_at but not a read message's deadline",
-    "set_cap_reached_is_moved": "EXP-014: a new deadline already reached gives deadline_moved, not destroyed",
-    "reread_restarts_burn": "EXP-011: every read restarts the burn clock",
-    "bor_zero_burns_now": "EXP-011: bor = 0 is not 'off' but a zero-second burn",
-    "no_recall_limit": "EXP-032: any number of devices may be noted",
-    "recall_limit_three": "EXP-032: a fourth device is already refused",
-    "never_forget": "EXP-032: a recall note is never forgotten",
-    "forget_without_skew": "EXP-032: forget_at = clock + 31,536,000",
-    "reset_keeps_note": "EXP-040: password_reset leaves a recall note",
-    "removed_device_receives": "EXP-040: receive after device_removed is stored",
-    "delete_destroyed_errors": "EXP-040: delete of a destroyed message is refused",
-    "event_before_time": "EXP-003: the event is handled before time",
-    "bounds_off_by_one": "EXP-050: ttl 0, bor 31,536,001 and a 65-byte sender are accepted",
-    "cap_unchecked": "EXP-014: any cap is accepted, at creation and by set_cap",
-    "recall_by_unchecked": "EXP-030: a recall by an empty or 65-byte device ID is handled as any other",
-    "refusal_undoes_time": "EXP-003: a refused step also undoes what time did",
-    "no_tick_destroy": "EXP-012: a tick never destroys (only read/receive look at the deadline)",
-    "receive_at_expiry_stored": "EXP-010: a message arriving exactly at its expiry is stored",
-    "receive_uses_now": "EXP-010/021: start and skew use the event's now, not the machine clock",
-    "read_at_now": "EXP-011: read_at = now, not the machine clock",
-    "burn_from_arrival": "EXP-011: the burn counts from arrival (start + bor), not from the read",
-    "expiry_before_recall_note": "EXP-032: on arrival, the expiry check comes before the recall notes",
-    "cap_from_read_at": "EXP-014: set_cap on a read message caps read_at + c, not start + c",
-    "cap_before_arrival_ignored": "EXP-014: a cap set while nothing is here is not stored",
-    "forget_refreshed": "EXP-032: every accepted recall moves forget_at to clock + 31,536,300",
-    "repeat_recall_counts": "EXP-032: a device recalling twice takes two of the four places",
-    "unknown_sender_recall_refused": "EXP-031: a recall of a destroyed message whose sender is unknown is refused",
-    "reset_destroys_absent": "EXP-040: password_reset with nothing here destroys (password_reset)",
-    "removed_absent_stays": "EXP-040: device_removed with nothing here changes nothing",
-    "set_cap_reason_burned": "EXP-014: a read message destroyed by set_cap is reported burned",
-    "reread_no_output": "EXP-011: a later read shows nothing",
+    "readable_at_deadline": (("EXP-012",), "a message is destroyed only once clock > deadline", "off-by-one"),
+    "burn_extends_expiry": (("EXP-011", "EXP-022"), "deadline = read_at + bor, without the min with expires_at", "wrong-rule"),
+    "clock_goes_back": (("EXP-020",), "clock := now instead of max(clock, now)", "forgotten-reset"),
+    "stranger_recall_live": (("EXP-030",), "a recall by anyone destroys a live message", "lenient-check"),
+    "stranger_recall_first": (("EXP-032",), "a noted recall by anyone destroys the message on arrival", "lenient-check"),
+    "stranger_recall_destroyed": (("EXP-030", "EXP-031"), "a stranger's recall of a destroyed message succeeds", "lenient-check"),
+    "no_saturation": (("EXP-013",), "sums wrap modulo 2^64 instead of saturating", "library-default"),
+    "signed_times": (("EXP-013",), "times are signed 64-bit: sums saturate at 2^63 - 1", "library-default"),
+    "trust_sent_at": (("EXP-021", "EXP-010"), "start = sent_at: a sender ahead of the clock lengthens the life", "wrong-event"),
+    "start_at_arrival": (("EXP-010",), "start = clock: time in transit is not counted", "wrong-event"),
+    "skew_off_by_one": (("EXP-021",), "skewed when sent_at >= clock + 300", "off-by-one"),
+    "skew_no_tolerance": (("EXP-021",), "skewed whenever sent_at > clock (no 300-second tolerance)", "wrong-rule"),
+    "skew_both_ways": (("EXP-021",), "skewed also when sent_at < clock - 300 (a clock behind counts too)", "wrong-rule"),
+    "burn_reason_always_expired": (("EXP-003",), "a burn is reported as expired", "wrong-rule"),
+    "burn_reason_on_tie": (("EXP-003",), "reason burned when deadline <= expires_at (a tie counts as burn)", "off-by-one"),
+    "cap_ignored_at_receive": (("EXP-010", "EXP-014"), "the cap does not bound ttl at receive", "lenient-check"),
+    "set_cap_can_raise": (("EXP-014", "EXP-022"), "set_cap sets expires_at = start + cap, even later", "wrong-rule"),
+    "set_cap_moves_only_expiry": (("EXP-014",), "set_cap lowers expires_at but not a read message's deadline", "forgotten-reset"),
+    "set_cap_reached_is_moved": (("EXP-014", "EXP-003"), "a new deadline already reached gives deadline_moved, not destroyed", "check-order"),
+    "reread_restarts_burn": (("EXP-011", "EXP-022"), "every read restarts the burn clock", "wrong-event"),
+    "bor_zero_burns_now": (("EXP-011",), "bor = 0 is not 'off' but a zero-second burn", "wrong-rule"),
+    "no_recall_limit": (("EXP-032",), "any number of devices may be noted", "lenient-check"),
+    "recall_limit_three": (("EXP-032",), "a fourth device is already refused", "off-by-one"),
+    "never_forget": (("EXP-032",), "a recall note is never forgotten", "forgotten-reset"),
+    "forget_without_skew": (("EXP-032",), "forget_at = clock + 31,536,000 (the skew tolerance left out)", "off-by-one"),
+    "reset_keeps_note": (("EXP-040",), "password_reset leaves a recall note", "forgotten-reset"),
+    "removed_device_receives": (("EXP-040",), "receive after device_removed is stored", "forgotten-reset"),
+    "delete_destroyed_errors": (("EXP-040",), "delete of a destroyed message is refused", "wrong-rule"),
+    "event_before_time": (("EXP-003",), "the event is handled before time", "check-order"),
+    "ttl_zero_accepted": (("EXP-050",), "ttl 0 is accepted", "off-by-one"),
+    "ttl_above_max_accepted": (("EXP-050",), "ttl 31,536,001 is accepted", "off-by-one"),
+    "bor_above_max_accepted": (("EXP-050",), "bor 31,536,001 is accepted", "off-by-one"),
+    "sender_65_accepted": (("EXP-050",), "a 65-byte sender ID is accepted", "off-by-one"),
+    "sender_empty_accepted": (("EXP-050",), "an empty sender ID is accepted", "lenient-check"),
+    "bounds_before_phase": (("EXP-050", "EXP-041"), "receive checks EXP-050 before the phase: an out-of-range copy of a live or destroyed message is invalid_message", "check-order"),
+    "cap_unchecked": (("EXP-014",), "any cap is accepted, at creation and by set_cap", "lenient-check"),
+    "cap_zero_accepted": (("EXP-014",), "a cap of 0 is accepted", "off-by-one"),
+    "cap_above_max_accepted": (("EXP-014",), "a cap of 31,536,001 is accepted", "off-by-one"),
+    "recall_by_unchecked": (("EXP-030",), "a recall by an empty or 65-byte device ID is handled as any other", "lenient-check"),
+    "recall_by_checked_when_live": (("EXP-030",), "the recalling device ID is checked only when the message is live", "check-order"),
+    "refusal_undoes_time": (("EXP-003",), "a refused step also undoes what time did", "forgotten-reset"),
+    "refusal_drops_time_output": (("EXP-003",), "a refused step keeps what time did but reports none of its outputs", "wrong-rule"),
+    "no_tick_destroy": (("EXP-012", "EXP-002"), "a tick never destroys (only read/receive look at the deadline)", "wrong-event"),
+    "receive_at_expiry_stored": (("EXP-010", "EXP-012"), "a message arriving exactly at its expiry is stored", "off-by-one"),
+    "receive_uses_now": (("EXP-010", "EXP-021"), "start and skew use the event's now, not the machine clock", "wrong-event"),
+    "read_at_now": (("EXP-011", "EXP-020"), "read_at = now, not the machine clock", "wrong-event"),
+    "burn_from_arrival": (("EXP-011",), "the burn counts from arrival (start + bor), not from the read", "wrong-event"),
+    "expiry_before_recall_note": (("EXP-032", "EXP-010"), "on arrival, the expiry check comes before the recall notes", "check-order"),
+    "cap_from_read_at": (("EXP-014", "EXP-001"), "a read copy holds no start: set_cap on it caps read_at + c", "wrong-event"),
+    "cap_before_arrival_ignored": (("EXP-014", "EXP-001"), "a cap set while nothing is here is not stored", "forgotten-reset"),
+    "cap_clear_ignored": (("EXP-014", "EXP-002"), "set_cap(none) leaves the old cap in force for later receives", "forgotten-reset"),
+    "forget_refreshed": (("EXP-032",), "every accepted recall moves forget_at to clock + 31,536,300", "wrong-event"),
+    "repeat_recall_counts": (("EXP-032",), "a device recalling twice takes two of the four places", "wrong-rule"),
+    "unknown_sender_recall_refused": (("EXP-031",), "a recall of a destroyed message whose sender is unknown is refused", "wrong-rule"),
+    "recall_destroyed_refused": (("EXP-031",), "the sender's recall of a destroyed message is refused with expiry.destroyed", "wrong-rule"),
+    "destroyed_forgets_sender": (("EXP-001", "EXP-031"), "a destroyed copy holds no sender, so anyone may recall it", "forgotten-reset"),
+    "reset_destroys_absent": (("EXP-040",), "password_reset with nothing here destroys (password_reset)", "wrong-rule"),
+    "removed_absent_stays": (("EXP-040",), "device_removed with nothing here changes nothing", "wrong-rule"),
+    "set_cap_reason_burned": (("EXP-014", "EXP-003"), "a read message destroyed by set_cap is reported burned", "wrong-rule"),
+    "reread_no_output": (("EXP-011", "EXP-001"), "a later read shows nothing", "wrong-rule"),
+    "replay_after_destroy_stored": (("EXP-041",), "a message destroyed for another reason than device removal is stored again when it is received again", "forgotten-reset"),
+    "duplicate_is_destroyed": (("EXP-041",), "a receive while the message is live is refused with expiry.destroyed", "wrong-rule"),
+    "read_unknown_is_destroyed": (("EXP-040",), "read or delete of a message that never arrived is refused with expiry.destroyed", "wrong-rule"),
+    "shred_late": (("EXP-042",), "content is kept in memory after the destruction is reported", "forgotten-reset"),
+    "moved_reports_expiry": (("EXP-014",), "deadline_moved reports the new expires_at rather than the new deadline", "wrong-event"),
 }
+
+# Mutations that change nothing a vector can observe, and why.
+EQUIVALENT = {
+    "shred_late": "the vectors see only outputs and the phase: whether freed memory was overwritten is checked by "
+                  "the reference's zeroizing storage (reference/src/expiry.rs), not by a transcript",
+    "moved_reports_expiry": "when set_cap moves a deadline, the new deadline and the new expires_at are both start + c",
+}
+
+RANDOM_GROUPS = frozenset({"walks"})
 
 
 class ExpiryError(Exception):
@@ -147,13 +175,17 @@ def sat_add(a: int, b: int, mut: frozenset = frozenset()) -> int:
     """EXP-013: u64 addition saturating at 2^64 - 1."""
     if "no_saturation" in mut:
         return (a + b) & U64_MAX
+    if "signed_times" in mut:
+        return min(a + b, 2**63 - 1)
     return min(a + b, U64_MAX)
 
 
 def valid_cap(cap, mut: frozenset = frozenset()) -> bool:
     if cap is None or "cap_unchecked" in mut:
         return True
-    return isinstance(cap, int) and CAP_RANGE[0] <= cap <= CAP_RANGE[1]
+    lo = CAP_RANGE[0] - ("cap_zero_accepted" in mut)
+    hi = CAP_RANGE[1] + ("cap_above_max_accepted" in mut)
+    return isinstance(cap, int) and lo <= cap <= hi
 
 
 def valid_device_id(b: bytes, mut: frozenset = frozenset()) -> bool:
@@ -281,7 +313,8 @@ class Machine:
             out2 = self._event(ev, now)
         except ExpiryError as e:
             self._restore(before if "refusal_undoes_time" in m else after_time)
-            return ([] if "refusal_undoes_time" in m else out1), e.code
+            drop = "refusal_undoes_time" in m or "refusal_drops_time_output" in m
+            return ([] if drop else out1), e.code
         outs = out1 + out2
         assert len(outs) <= 2, outs
         return outs, None
@@ -297,7 +330,7 @@ class Machine:
             return self._receive(ev)
         if kind == "read":
             if ph in ("absent", "recall_noted"):
-                raise ExpiryError(E_UNKNOWN)
+                raise ExpiryError(E_DESTROYED if "read_unknown_is_destroyed" in m else E_UNKNOWN)
             if ph == "destroyed":
                 raise ExpiryError(E_DESTROYED)
             if ph == "read" and "reread_no_output" in m:
@@ -318,7 +351,7 @@ class Machine:
             return self._recall(bytes.fromhex(ev["by"]))
         if kind == "delete":
             if ph in ("absent", "recall_noted"):
-                raise ExpiryError(E_UNKNOWN)
+                raise ExpiryError(E_DESTROYED if "read_unknown_is_destroyed" in m else E_UNKNOWN)
             if ph == "destroyed":
                 if "delete_destroyed_errors" in m:
                     raise ExpiryError(E_DESTROYED)
@@ -348,25 +381,22 @@ class Machine:
         clock = ev["at"] if "receive_uses_now" in self.mut else self.clock
         ph = self.phase
         m = self.mut
+        if "bounds_before_phase" in m and ph in LIVE + ("destroyed",):
+            self._bounds(ev)
         if ph in LIVE:
-            raise ExpiryError(E_DUPLICATE)  # EXP-041
+            raise ExpiryError(E_DESTROYED if "duplicate_is_destroyed" in m else E_DUPLICATE)  # EXP-041
         if ph == "destroyed":
-            if "removed_device_receives" in m and self.reason == "device_removed":
+            again = "replay_after_destroy_stored" in m and self.reason != "device_removed"
+            if again or ("removed_device_receives" in m and self.reason == "device_removed"):
                 self.phase = "absent"
                 self.reason = None
                 return self._receive(ev)
             raise ExpiryError(E_DESTROYED)  # EXP-040, EXP-041
+        self._bounds(ev)
         sender = bytes.fromhex(ev["sender"])
-        sent_at, ttl, bor = ev["sentAt"], ev["ttl"], ev["bor"]
+        sent_at = ev["sentAt"]
+        ttl, bor = ev["ttl"], ev["bor"]
         content = bytes.fromhex(ev["content"])
-        # EXP-050
-        ttl_lo, ttl_hi = TTL_RANGE
-        bor_hi = BOR_RANGE[1]
-        id_hi = DEVICE_ID_LEN[1]
-        if "bounds_off_by_one" in m:
-            ttl_lo, ttl_hi, bor_hi, id_hi = ttl_lo - 1, ttl_hi + 1, bor_hi + 1, id_hi + 1
-        if not (ttl_lo <= ttl <= ttl_hi and BOR_RANGE[0] <= bor <= bor_hi and DEVICE_ID_LEN[0] <= len(sender) <= id_hi):
-            raise ExpiryError(E_INVALID_MESSAGE)
         # EXP-032: a recall that overtook its message
         noted = ph == "recall_noted" and (sender in self.notes or "stranger_recall_first" in m)
         if "expiry_before_recall_note" in m:
@@ -390,6 +420,10 @@ class Machine:
         if "expiry_before_recall_note" in m and ph == "recall_noted" and sender in self.notes:
             return [self._destroy("recalled")]
         skewed = sent_at >= clock + SKEW_TOLERANCE if "skew_off_by_one" in m else sent_at > clock + SKEW_TOLERANCE
+        if "skew_no_tolerance" in m:
+            skewed = sent_at > clock
+        if "skew_both_ways" in m:
+            skewed = skewed or sent_at + SKEW_TOLERANCE < clock
         self.phase = "unread"
         self.content = content
         self.start = start
@@ -397,10 +431,23 @@ class Machine:
         self.expires_at = expires_at
         return [{"output": "stored", "deadline": expires_at, "skewed": skewed}]
 
+    def _bounds(self, ev: dict) -> None:
+        """EXP-050."""
+        m = self.mut
+        ttl_lo, ttl_hi = TTL_RANGE[0] - ("ttl_zero_accepted" in m), TTL_RANGE[1] + ("ttl_above_max_accepted" in m)
+        bor_hi = BOR_RANGE[1] + ("bor_above_max_accepted" in m)
+        id_lo = DEVICE_ID_LEN[0] - ("sender_empty_accepted" in m)
+        id_hi = DEVICE_ID_LEN[1] + ("sender_65_accepted" in m)
+        n = len(ev["sender"]) // 2
+        if not (ttl_lo <= ev["ttl"] <= ttl_hi and BOR_RANGE[0] <= ev["bor"] <= bor_hi and id_lo <= n <= id_hi):
+            raise ExpiryError(E_INVALID_MESSAGE)
+
     def _recall(self, by: bytes) -> list[dict]:
         ph = self.phase
         m = self.mut
-        if not valid_device_id(by, m):
+        if "recall_by_checked_when_live" in m and ph not in LIVE:
+            pass
+        elif not valid_device_id(by, m):
             raise ExpiryError(E_NOT_SENDER)  # EXP-030: "in every phase"
         if ph == "absent":
             self.phase = "recall_noted"
@@ -425,7 +472,10 @@ class Machine:
                 return [self._destroy("recalled")]
             raise ExpiryError(E_NOT_SENDER)
         # destroyed: EXP-031
-        if (self.sender is None and "unknown_sender_recall_refused" not in m) or by == self.sender \
+        if "recall_destroyed_refused" in m:
+            raise ExpiryError(E_DESTROYED)
+        unknown = self.sender is None or "destroyed_forgets_sender" in m
+        if (unknown and "unknown_sender_recall_refused" not in m) or by == self.sender \
                 or "stranger_recall_destroyed" in m:
             return []
         raise ExpiryError(E_NOT_SENDER)
@@ -434,7 +484,8 @@ class Machine:
         m = self.mut
         if not valid_cap(cap, m):
             raise ExpiryError(E_INVALID_CAP)
-        if not ("cap_before_arrival_ignored" in m and self.phase in ("absent", "recall_noted")):
+        if not ("cap_before_arrival_ignored" in m and self.phase in ("absent", "recall_noted")) \
+                and not ("cap_clear_ignored" in m and cap is None):
             self.cap = cap
         if self.phase not in LIVE or cap is None:
             return []
@@ -855,6 +906,22 @@ def check_vectors(path: str) -> int:
     return 1 if mismatches or inv else 0
 
 
+def mutation_vectors(path: str):
+    """For misreadings.py: the vector file's groups, loaded once."""
+    _, groups = load(path)
+    if groups is None:
+        raise ValueError(f"{path}: cannot load the expiry vectors")
+    return groups
+
+
+def failing_cases(groups, mut: frozenset) -> dict[str, str]:
+    """For misreadings.py: case ID ("group/id") -> first mismatch, under the mutations `mut`."""
+    out: dict[str, str] = {}
+    for line in run_vectors(groups, mut)[0]:
+        out.setdefault(line.split(":")[0].removeprefix("expiry/"), line)
+    return out
+
+
 def check_mutations(path: str) -> int:
     _, groups = load(path)
     if groups is None:
@@ -884,7 +951,7 @@ def check_mutations(path: str) -> int:
         # A test catches the mutation when its mismatches differ from the unmutated model's.
         tests = sorted(t for t in set(mism) | set(baseline) if mism.get(t) != baseline.get(t))
         status = f"caught by {len(tests)} test{'s' if len(tests) != 1 else ''}" if tests else "NOT CAUGHT"
-        print(f"mutation {name:28s} {status:22s} (self-tests: {st}) — {what}")
+        print(f"mutation {name:28s} {status:22s} (self-tests: {st}) — {', '.join(what[0])}: {what[1]}")
         if tests:
             print(f"    e.g. {tests[0]}")
         else:
