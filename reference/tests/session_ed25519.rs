@@ -1,7 +1,7 @@
 //! Ed25519 through `cinder::primitives`, the signature of the sessions chapter's identity chain
 //! (spec/session.md, section 3: strict verification).
 //!
-//! There is no Wycheproof Ed25519 file in `../shared/external/wycheproof/`, so the known answers are
+//! Wycheproof's Ed25519 cases run in `wycheproof.rs`; the known answers here are
 //! the test vectors of RFC 8032 ("Edwards-Curve Digital Signature Algorithm (EdDSA)", S. Josefsson
 //! and I. Liusvaara, IETF, January 2017), section 7.1, tests 1 to 3: secret key, public key, message
 //! and signature, copied from the RFC.
