@@ -1,66 +1,37 @@
 #!/usr/bin/env python3
 """A Cinder adapter in Python: the template to copy when you wrap your own implementation.
 
-It speaks adapter protocol v1 (conformance/ADAPTER.md) on stdin/stdout and serves two parts of the
-protocol, identity hashing and message envelopes, from the independent Python implementations in
-vectors/crosscheck/ (standard library plus the `cryptography` package). To wrap your own code, keep
-`main()` and `answer()` as they are and replace the functions in OPS with calls into your code.
+It speaks adapter protocol v1 (conformance/ADAPTER.md) on stdin/stdout. This file is the whole
+protocol loop; each part of the protocol is one module of `cinder_py/` with an `OPS` table mapping
+operation names to functions `args -> result` (identity, envelope, expiry, retention, session). The
+modules are a complete, independent Python implementation of Cinder (standard library, plus the
+`cryptography` package for X25519 and ChaCha20-Poly1305; Ed25519 verification is done here, in
+`cinder_py/ed25519.py`, because the strict rules of SES-012 are not OpenSSL's).
+
+To wrap your own implementation, keep this file and replace the bodies of the part modules with calls
+into your code: raise `Refused(code)` for what the spec refuses and `BadRequest` for arguments that
+cannot be read.
 
     cargo run --release -p cinder-conformance -- run \
-        --adapter "python3 conformance/adapters/python/adapter.py" \
-        --vectors vectors/identity.json --vectors vectors/envelope.json
+        --adapter "python3 conformance/adapters/python/adapter.py"
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "vectors", "crosscheck"))
-
-import envelope as envelope_impl  # noqa: E402  (the path is set just above)
-import identity as identity_impl  # noqa: E402
+from cinder_py import envelope, expiry, identity
+from cinder_py.args import BadRequest, Refused
 
 PROTOCOL = 1
-NAME = "cinder-python-adapter 0.1.0"
+NAME = "cinder-python-adapter 0.2.0"
 
-
-class BadRequest(Exception):
-    """Arguments that cannot be read: answered with `adapter.bad_request`."""
-
-
-def identity_op(op: str):
-    def run(args: dict) -> dict:
-        return identity_impl.run_op(op, args)
-
-    return run
-
-
-def envelope_op(op: str):
-    def run(args: dict) -> dict:
-        if op == "envelope.seal" and "contentKey" not in args:
-            # ADAPTER.md: without `contentKey` the adapter draws its own content key (ENV-020).
-            args = dict(args, contentKey=os.urandom(32).hex())
-        return envelope_impl.run_op(op, args)
-
-    return run
-
-
-# The operations this adapter implements. Everything not listed here is left out of `hello`'s
-# capabilities, so the runner counts those cases as unsupported instead of sending them.
-OPS = {
-    op: identity_op(op)
-    for op in (
-        "identity.canonicalize",
-        "identity.client_hash",
-        "identity.server_hash",
-        "identity.contact_lookup",
-        "identity.verification_code",
-    )
-}
-OPS.update({op: envelope_op(op) for op in ("envelope.seal", "envelope.open", "envelope.decode")})
+# The operations this adapter implements, one table per part. An operation left out is not listed
+# in `hello`'s capabilities, so the runner counts its cases as unsupported instead of sending them.
+OPS = {}
+for part in (identity, envelope, expiry):
+    OPS.update(part.OPS)
 
 
 def answer(request: dict) -> dict:
@@ -75,26 +46,18 @@ def answer(request: dict) -> dict:
     run = OPS.get(op)
     if run is None:
         return {"id": rid, "unsupported": True}
-    if not isinstance(args, dict):
-        return {"id": rid, "error": {"code": "adapter.bad_request", "message": "args is not an object"}}
     try:
+        if not isinstance(args, dict):
+            raise BadRequest("args is not an object")
         return {"id": rid, "ok": run(args)}
-    except identity_impl.Rejected as e:
+    except Refused as e:
         return {"id": rid, "error": {"code": e.code, "message": str(e)}}
-    except envelope_impl.EnvelopeError as e:
-        return {"id": rid, "error": {"code": e.code, "message": e.why}}
-    except (
-        BadRequest,
-        identity_impl.VectorProblem,
-        envelope_impl.BadArgs,
-        KeyError,
-        TypeError,
-        ValueError,
-    ) as e:
-        return {"id": rid, "error": {"code": "adapter.bad_request", "message": f"{type(e).__name__}: {e}"}}
+    except BadRequest as e:
+        return {"id": rid, "error": {"code": "adapter.bad_request", "message": str(e)}}
 
 
 def main() -> int:
+    # Read each line whole: a request can be megabytes long (ADAPTER.md section 2).
     for line in sys.stdin:
         line = line.strip()
         if not line:
