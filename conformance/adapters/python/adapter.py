@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import sys
 
-from cinder_py import envelope, expiry, identity
+from cinder_py import envelope, expiry, identity, session
 from cinder_py.args import BadRequest, Refused
 
 PROTOCOL = 1
@@ -30,7 +30,7 @@ NAME = "cinder-python-adapter 0.2.0"
 # The operations this adapter implements, one table per part. An operation left out is not listed
 # in `hello`'s capabilities, so the runner counts its cases as unsupported instead of sending them.
 OPS = {}
-for part in (identity, envelope, expiry):
+for part in (identity, envelope, expiry, session):
     OPS.update(part.OPS)
 
 

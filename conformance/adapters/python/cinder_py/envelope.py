@@ -71,8 +71,8 @@ def slot_key(wrap_key: bytes, t: bytes, recipient: bytes):
     return okm[:32], okm[32:]
 
 
-def seal(h: dict, bor: int, content_type: int, content: bytes, recipients: list, content_key: bytes) -> bytes:
-    """ENV-040: refuse what would not decode or open, then seal. `recipients`: [(device, wrap key)]."""
+def check_seal(h: dict, bor: int, content_type: int, content: bytes, devices: list):
+    """ENV-040: refuses what would not decode or open, with the code opening would give."""
     if len(content) > MAX_CONTENT:
         raise fail("invalid_sealed")
     for field in ("conversationId", "senderDevice"):
@@ -80,13 +80,18 @@ def seal(h: dict, bor: int, content_type: int, content: bytes, recipients: list,
             raise fail("length_out_of_range")
     if not 1 <= h["ttl"] <= MAX_TTL:
         raise fail("invalid_header")
-    if not 1 <= len(recipients) <= MAX_RECIPIENTS or any(not 1 <= len(d) <= 64 for d, _ in recipients):
+    if not 1 <= len(devices) <= MAX_RECIPIENTS or any(not 1 <= len(d) <= 64 for d in devices):
         raise fail("length_out_of_range")
     if bor > MAX_TTL or content_type not in CONTENT_TYPES:
         raise fail("invalid_sealed")
-    ordered = sorted(recipients, key=lambda r: r[0])  # ENV-014: bytes compare shorter-first on a prefix
-    if any(a[0] == b[0] for a, b in zip(ordered, ordered[1:])):
+    if len(set(devices)) != len(devices):
         raise fail("duplicate_recipient")
+
+
+def seal(h: dict, bor: int, content_type: int, content: bytes, recipients: list, content_key: bytes) -> bytes:
+    """ENV-040's checks, then ENV section 3. `recipients`: [(device, wrap key)], in any order."""
+    check_seal(h, bor, content_type, content, [device for device, _ in recipients])
+    ordered = sorted(recipients)  # ENV-014: Python compares bytes as the spec does, shorter first on a prefix
     sealed = u32(bor) + u8(content_type) + u32(len(content)) + content
     if h["padded"]:
         sealed += bytes(padme(len(sealed)) - len(sealed))
