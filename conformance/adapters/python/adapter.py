@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 
-from cinder_py import envelope, expiry, identity, session
+from cinder_py import envelope, expiry, identity, retention, session
 from cinder_py.args import BadRequest, Refused
 
 PROTOCOL = 1
@@ -30,7 +31,7 @@ NAME = "cinder-python-adapter 0.2.0"
 # The operations this adapter implements, one table per part. An operation left out is not listed
 # in `hello`'s capabilities, so the runner counts its cases as unsupported instead of sending them.
 OPS = {}
-for part in (identity, envelope, expiry, session):
+for part in (identity, envelope, expiry, retention, session):
     OPS.update(part.OPS)
 
 
@@ -54,6 +55,9 @@ def answer(request: dict) -> dict:
         return {"id": rid, "error": {"code": e.code, "message": str(e)}}
     except BadRequest as e:
         return {"id": rid, "error": {"code": "adapter.bad_request", "message": str(e)}}
+    except Exception as e:  # noqa: BLE001  ADAPTER.md section 3: never exit because one request failed
+        traceback.print_exc(file=sys.stderr)
+        return {"id": rid, "error": {"code": "adapter.internal_error", "message": f"{type(e).__name__}: {e}"}}
 
 
 def main() -> int:

@@ -106,3 +106,15 @@ class Fields:
 
     def object(self, name: str) -> "Fields":
         return Fields(self.get(name), self.where(name))
+
+
+def read_events(f: Fields, table: dict, read_field) -> list:
+    """A scenario's `events`, every one read before the first runs: [(at, {"event": name, field: value})].
+    `table` maps each event name to its fields; `read_field(fields, field, event name)` reads one."""
+    events = []
+    for e in f.objects("events"):
+        at = e.u64("at")
+        name = e.str("event", table)
+        e.only("at", "event", *table[name])
+        events.append((at, {"event": name, **{field: read_field(e, field, name) for field in table[name]}}))
+    return events

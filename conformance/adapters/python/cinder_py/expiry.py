@@ -7,7 +7,7 @@ To wrap your own implementation, replace `Message` and keep `scenario()`'s readi
 
 from __future__ import annotations
 
-from .args import U64, BadRequest, Fields, Refused
+from .args import U64, BadRequest, Fields, Refused, read_events
 
 MAX_TTL = 31_536_000  # EXP-010
 SKEW_TOLERANCE = 300  # EXP-021
@@ -190,27 +190,21 @@ EVENT_FIELDS = {
 }
 
 
-def read_event(f: Fields) -> tuple[int, dict]:
-    at = f.u64("at")
-    name = f.str("event", EVENT_FIELDS)
-    f.only("at", "event", *EVENT_FIELDS[name])
-    event = {"event": name}
-    if name == "receive":
-        event.update(
-            sender=f.hex("sender"), sentAt=f.u64("sentAt"), ttl=f.u32("ttl"), bor=f.u32("bor"), content=f.hex("content")
-        )
-    elif name == "recall":
-        event["by"] = f.hex("by")
-    elif name == "set_cap":
-        event["cap"] = f.optional_u32("cap")
-    return at, event
+def read_field(f: Fields, field: str, _event: str):
+    if field in ("sentAt",):
+        return f.u64(field)
+    if field in ("ttl", "bor"):
+        return f.u32(field)
+    if field == "cap":
+        return f.optional_u32(field)
+    return f.hex(field)
 
 
-def scenario(args: dict) -> dict:
+def op_scenario(args: dict) -> dict:
     f = Fields(args).only("messageId", "cap", "events")
     f.hex("messageId", 16)
     cap = f.optional_u32("cap")
-    events = [read_event(e) for e in f.objects("events")]  # every event is read before the first runs
+    events = read_events(f, EVENT_FIELDS, read_field)
     message = Message(cap)
     steps = []
     for at, event in events:
@@ -219,6 +213,6 @@ def scenario(args: dict) -> dict:
     return {"steps": steps}
 
 
-OPS = {"expiry.scenario": scenario}
+OPS = {"expiry.scenario": op_scenario}
 
 __all__ = ["OPS", "BadRequest"]

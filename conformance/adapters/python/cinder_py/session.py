@@ -10,7 +10,7 @@ accounts and devices of a scenario (SES-060..SES-081). Envelopes are sealed and 
 from __future__ import annotations
 
 from . import ed25519, envelope
-from .args import U32, U64, BadRequest, Fields, Refused
+from .args import U32, U64, BadRequest, Fields, Refused, read_events
 from .primitives import Reader, ct_equal, hkdf, hkdf_expand, hmac_sha256, sha256, u8, u16, u32, u64, vec8, x25519
 from .primitives import x25519_public
 
@@ -621,33 +621,28 @@ EVENT_FIELDS = {
 KEYS = {"ephemeralSecret": 32, "contentKey": 32, "messageId": 16}
 
 
-def read_event(f: Fields) -> tuple[int, dict]:
-    at = f.u64("at")
-    name = f.str("event", EVENT_FIELDS)
-    f.only("at", "event", *EVENT_FIELDS[name])
-    e = {"event": name}
-    for field in EVENT_FIELDS[name]:
-        if field == "oneTimePrekey":
-            e[field] = None if f.get(field) is None else f.u32(field)
-        elif field == "count":
-            e[field] = f.uint(field, MAX_MESSAGES)
-            if e[field] == 0:
-                raise BadRequest(f"{f.where(field)} must be 1 to 65,536")
-        elif field == "to" and name == "seal":
-            e[field] = [Fields({"d": d}, f"{f.where('to')}[{n}]").hex("d") for n, d in enumerate(f.list("to"))]
-        elif field in ("sentAt",):
-            e[field] = f.u64(field)
-        elif field in ("ttl", "bor"):
-            e[field] = f.u32(field)
-        elif field == "padded":
-            e[field] = f.bool(field)
-        elif field == "contentType":
-            e[field] = f.uint(field, U32)
-            if e[field] not in envelope.CONTENT_TYPES:
-                raise BadRequest(f"{f.where(field)} must be 1, 2 or 3")
-        else:
-            e[field] = f.hex(field, KEYS.get(field))
-    return at, e
+def read_field(f: Fields, field: str, event: str):
+    if field == "oneTimePrekey":
+        return None if f.get(field) is None else f.u32(field)
+    if field == "count":
+        count = f.uint(field, MAX_MESSAGES)
+        if count == 0:
+            raise BadRequest(f"{f.where(field)} must be 1 to 65,536")
+        return count
+    if field == "to" and event == "seal":
+        return [Fields({"d": d}, f"{f.where('to')}[{n}]").hex("d") for n, d in enumerate(f.list("to"))]
+    if field == "sentAt":
+        return f.u64(field)
+    if field in ("ttl", "bor"):
+        return f.u32(field)
+    if field == "padded":
+        return f.bool(field)
+    if field == "contentType":
+        content_type = f.uint(field, U32)
+        if content_type not in envelope.CONTENT_TYPES:
+            raise BadRequest(f"{f.where(field)} must be 1, 2 or 3")
+        return content_type
+    return f.hex(field, KEYS.get(field))
 
 
 def op_scenario(args: dict) -> dict:
@@ -664,7 +659,7 @@ def op_scenario(args: dict) -> dict:
         one_time = [(o.only("id", "secret").u32("id"), o.hex("secret", 32)) for o in d.objects("oneTimePrekeys")]
         cert = own_certificate(d, "certificate")
         devices.append(Device(cert, d.hex("identitySecret", 32), spk, d.hex("signedPrekeySecret", 32), one_time, d.bool("member")))
-    events = [read_event(e) for e in a.objects("events")]
+    events = read_events(a, EVENT_FIELDS, read_field)
     network = Network(accounts, devices)
     return {"steps": [network.handle(e, at) for at, e in events]}
 
