@@ -183,26 +183,6 @@ impl<'a> Args<'a> {
             .map(Vec::as_slice)
             .ok_or_else(|| OpError::BadRequest(format!("{}.{name} must be an array", self.within)))
     }
-
-    /// A JSON integer that may not fit in `u32`: `Ok(Err(text))` carries the out-of-range
-    /// integer as written, so the operation can report it with its own error code.
-    fn u32_or_out_of_range(&self, name: &str) -> Result<Result<u32, String>, OpError> {
-        let not_integer = || OpError::BadRequest(format!("{}.{name} must be an integer", self.within));
-        let Value::Number(number) = self.get(name)? else {
-            return Err(not_integer());
-        };
-        if let Some(n) = number.as_u64() {
-            return Ok(u32::try_from(n).map_err(|_| n.to_string()));
-        }
-        if let Some(n) = number.as_i64() {
-            return Ok(Err(n.to_string()));
-        }
-        // Integers beyond 64 bits arrive as floats; one with a fraction is not an integer at all.
-        match number.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() > f64::from(u32::MAX) => Ok(Err(number.to_string())),
-            _ => Err(not_integer()),
-        }
-    }
 }
 
 #[cfg(test)]

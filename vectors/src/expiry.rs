@@ -33,7 +33,7 @@ use crate::builder::{Case, GenerateError, Group, file, filler, push_scenario};
 use crate::format::VectorFile;
 
 /// The `Version:` of spec/expiry.md these vectors test.
-pub const SPEC_VERSION: &str = "1.0.0";
+pub const SPEC_VERSION: &str = "1.1.0";
 
 const NOTES: &[(&str, &str)] = &[
     ("Before", "An event one second before a deadline: the message is still readable."),
@@ -1019,6 +1019,243 @@ fn bounds_scenarios() -> Vec<Scenario> {
     ]
 }
 
+/// Second witnesses for clock and skew rules (spec/misreadings/expiry.md): each pins a reading
+/// that one case alone pinned before, or that only the walks did.
+fn clock_second_witnesses() -> Vec<Scenario> {
+    vec![
+        sc(
+            "skew-tolerance-from-high-water",
+            "The device clock went back after a tick: sent_at exactly 300 s ahead of the machine's clock (not of \
+             the event's now) is not skewed, and the life starts at sent_at.",
+            &["EXP-021", "EXP-020"],
+            &["Skew", "ClockJump"],
+        )
+        .step(T0 + 1000, Ev::Tick)
+        .step(T0, recv(T0 + 1300, 3600, 0))
+        .expect(json!({ "outputs": [{ "output": "stored", "deadline": T0 + 1000 + 3600, "skewed": false }] })),
+        sc(
+            "skew-tolerance-exact-later",
+            "Later in the day, sent_at exactly clock + 300 is still within the tolerance; clock + 301 would not be.",
+            &["EXP-021"],
+            &["Skew"],
+        )
+        .step(T0 + 50_000, Ev::Tick)
+        .step(T0 + 50_000, recv(T0 + 50_300, 60, 0))
+        .expect(json!({ "outputs": [{ "output": "stored", "deadline": T0 + 50_060, "skewed": false }] })),
+        sc(
+            "start-from-high-water-clock",
+            "A message sent 50 s before the machine's clock, received at a device time 100 s behind it: the life \
+             starts at sent_at, min(sent_at, clock) with the machine's clock.",
+            &["EXP-010", "EXP-020"],
+            &["ClockJump"],
+        )
+        .step(T0 + 100, Ev::Tick)
+        .step(T0, recv(T0 + 50, 600, 0))
+        .expect(json!({ "outputs": [{ "output": "stored", "deadline": T0 + 650, "skewed": false }] })),
+    ]
+}
+
+/// Second witnesses for recall notes (EXP-032): the limit of four, `forget_at` and its fixing.
+fn recall_second_witnesses() -> Vec<Scenario> {
+    let memory = RECALL_MEMORY;
+    vec![
+        sc(
+            "recall-limit-fourth-is-noted",
+            "Four different early recallers are all noted; the message then arrives from the fourth and is recalled.",
+            &["EXP-032"],
+            &[],
+        )
+        .step(T0, Ev::Recall(b"d1".to_vec()))
+        .step(T0, Ev::Recall(b"d2".to_vec()))
+        .step(T0, Ev::Recall(b"d3".to_vec()))
+        .step(T0, Ev::Recall(SENDER.to_vec()))
+        .expect(json!({ "error": null, "outputs": [{ "output": "recall_noted" }] }))
+        .step(T0 + 1, recv(T0, 3600, 0))
+        .expect(destroyed_now("recalled")),
+        sc(
+            "recall-limit-fifth-not-noted",
+            "A fifth early recaller is refused and not noted: when the message arrives from it, it is stored.",
+            &["EXP-032"],
+            &["RefusedStep"],
+        )
+        .step(T0, Ev::Recall(b"d1".to_vec()))
+        .step(T0, Ev::Recall(b"d2".to_vec()))
+        .step(T0, Ev::Recall(b"d3".to_vec()))
+        .step(T0, Ev::Recall(b"d4".to_vec()))
+        .step(T0, Ev::Recall(SENDER.to_vec()))
+        .expect(refused("expiry.recall_limit"))
+        .step(T0 + 1, recv(T0, 3600, 0))
+        .expect(json!({ "phase": "unread", "deadline": T0 + 3600 })),
+        sc(
+            "recall-note-kept-past-a-year",
+            "A recall note outlives the longest lifetime: at T0 + 31,536,000 (a year, without the skew tolerance) the \
+             message arriving from the noted sender is still recalled.",
+            &["EXP-032"],
+            &["Before"],
+        )
+        .step(T0, Ev::Recall(SENDER.to_vec()))
+        .step(T0 + u64::from(MAX_TTL), recv(T0 + u64::from(MAX_TTL), 60, 0))
+        .expect(destroyed_now("recalled")),
+        sc(
+            "recall-note-forgotten-at-first-fix",
+            "Two further recalls from other devices do not move forget_at: at the first recall's T + 31,536,300 a \
+             message from the last recaller is stored.",
+            &["EXP-032"],
+            &["At"],
+        )
+        .step(T0, Ev::Recall(STRANGER.to_vec()))
+        .step(T0 + 500, Ev::Recall(b"d2".to_vec()))
+        .step(T0 + 5000, Ev::Recall(SENDER.to_vec()))
+        .step(T0 + memory, recv(T0 + memory, 60, 0))
+        .expect(json!({ "phase": "unread", "outputs": [{ "output": "recall_forgotten" }, { "output": "stored", "deadline": T0 + memory + 60, "skewed": false }] })),
+    ]
+}
+
+/// Second witnesses for the bounds of EXP-050, and `receive`'s check order: the phase is looked at
+/// before the bounds (EXP-050), so a copy of a live or destroyed message is refused for its phase
+/// even when its fields are out of range (each such case pins that order; it has two faults).
+fn bounds_second_witnesses() -> Vec<Scenario> {
+    let long = vec![b's'; 65];
+    vec![
+        sc(
+            "ttl-above-max-under-cap",
+            "ttl = 31,536,001 is refused even under a cap of 60 that would bound it (EXP-050 before the cap).",
+            &["EXP-050", "EXP-014"],
+            &["RefusedStep"],
+        )
+        .cap(Some(60))
+        .step(T0, recv(T0, MAX_TTL + 1, 0))
+        .expect(json!({ "error": "expiry.invalid_message", "phase": "absent", "outputs": [] })),
+        sc(
+            "bor-above-max-after-recall-note",
+            "bor = 31,536,001 from a stranger, with a recall note from another device: refused, the note kept.",
+            &["EXP-050", "EXP-032"],
+            &["RefusedStep"],
+        )
+        .step(T0, Ev::Recall(STRANGER.to_vec()))
+        .step(T0 + 1, recv(T0, 60, MAX_TTL + 1))
+        .expect(json!({ "error": "expiry.invalid_message", "phase": "recall_noted" })),
+        sc(
+            "sender-65-then-64",
+            "A 65-byte sender is refused and nothing is stored; the same message from a 64-byte sender then is.",
+            &["EXP-050"],
+            &["RefusedStep"],
+        )
+        .step(T0, recv_from(&long, T0, 60, 0))
+        .expect(json!({ "error": "expiry.invalid_message", "phase": "absent" }))
+        .step(T0 + 1, recv_from(&long[..64], T0, 60, 0))
+        .expect(json!({ "phase": "unread", "deadline": T0 + 60 })),
+        sc(
+            "sender-empty-after-recall-note",
+            "An empty sender ID is refused in recall_noted as in absent.",
+            &["EXP-050"],
+            &["RefusedStep"],
+        )
+        .step(T0, Ev::Recall(SENDER.to_vec()))
+        .step(T0 + 1, recv_from(b"", T0, 60, 0))
+        .expect(json!({ "error": "expiry.invalid_message", "phase": "recall_noted" })),
+        sc(
+            "receive-out-of-range-while-live",
+            "Pins receive's order: the phase first. A second copy with ttl = 0 while the message is unread is a \
+             duplicate, not invalid.",
+            &["EXP-050", "EXP-041"],
+            &["RefusedStep"],
+        )
+        .step(T0, recv(T0, 3600, 0))
+        .step(T0 + 1, recv(T0, 0, 0))
+        .expect(json!({ "error": "expiry.duplicate", "phase": "unread" })),
+        sc(
+            "receive-out-of-range-while-read",
+            "Pins receive's order: a copy with a 65-byte sender while the message is read is a duplicate.",
+            &["EXP-050", "EXP-041"],
+            &["RefusedStep"],
+        )
+        .step(T0, recv(T0, 3600, 0))
+        .step(T0 + 1, Ev::Read)
+        .step(T0 + 2, recv_from(&long, T0, 60, 0))
+        .expect(json!({ "error": "expiry.duplicate", "phase": "read" })),
+        sc(
+            "receive-out-of-range-after-destroyed",
+            "Pins receive's order: a copy with bor = 31,536,001 after the message was deleted is refused as \
+             destroyed.",
+            &["EXP-050", "EXP-041"],
+            &["RefusedStep"],
+        )
+        .step(T0, recv(T0, 3600, 0))
+        .step(T0 + 1, Ev::Delete)
+        .step(T0 + 2, recv(T0, 60, MAX_TTL + 1))
+        .expect(json!({ "error": "expiry.destroyed", "reason": "deleted" })),
+        sc(
+            "receive-out-of-range-after-device-removed",
+            "Pins receive's order: after device removal, a copy with ttl = 0 is refused as destroyed.",
+            &["EXP-050", "EXP-040"],
+            &["RefusedStep"],
+        )
+        .step(T0, Ev::Removed)
+        .step(T0 + 1, recv(T0, 0, 0))
+        .expect(json!({ "error": "expiry.destroyed", "reason": "device_removed" })),
+    ]
+}
+
+/// Second witnesses for the cap (EXP-014): stored before arrival, cleared, and a read message
+/// destroyed by a lower cap (reason `expired`, never `burned`).
+fn cap_second_witnesses() -> Vec<Scenario> {
+    vec![
+        sc(
+            "cap-set-while-recall-noted",
+            "A cap set while only a recall note is here is stored: a message from another sender is then capped.",
+            &["EXP-014"],
+            &[],
+        )
+        .step(T0, Ev::Recall(STRANGER.to_vec()))
+        .step(T0 + 1, Ev::Cap(Some(120)))
+        .step(T0 + 2, recv(T0 + 2, 3600, 0))
+        .expect(json!({ "phase": "unread", "deadline": T0 + 122 })),
+        sc(
+            "cap-cleared-before-arrival",
+            "A machine created with a cap of 60 whose cap is cleared before the message arrives: ttl applies whole.",
+            &["EXP-014", "EXP-002"],
+            &[],
+        )
+        .cap(Some(60))
+        .step(T0, Ev::Cap(None))
+        .step(T0 + 1, recv(T0, 3600, 0))
+        .expect(json!({ "phase": "unread", "deadline": T0 + 3600 })),
+        sc(
+            "cap-set-then-cleared-before-arrival",
+            "A cap set and then cleared while nothing is here bounds nothing.",
+            &["EXP-014", "EXP-002"],
+            &[],
+        )
+        .step(T0, Ev::Cap(Some(100)))
+        .step(T0 + 1, Ev::Cap(None))
+        .step(T0 + 2, recv(T0, 600, 0))
+        .expect(json!({ "phase": "unread", "deadline": T0 + 600 })),
+        sc(
+            "cap-destroys-read-message-expired",
+            "A read message with a burn deadline ahead: a cap already reached destroys it with reason expired, not \
+             burned.",
+            &["EXP-014", "EXP-003"],
+            &[],
+        )
+        .step(T0, recv(T0, 3600, 600))
+        .step(T0 + 100, Ev::Read)
+        .step(T0 + 200, Ev::Cap(Some(50)))
+        .expect(destroyed_now("expired")),
+        sc(
+            "cap-destroys-read-message-in-transit",
+            "A message that spent 100 s in transit, read at once: a cap of 100 is already reached (start + 100 = \
+             now), so it is destroyed, reason expired.",
+            &["EXP-014", "EXP-003", "EXP-012"],
+            &["At"],
+        )
+        .step(T0, recv(T0 - 100, 3600, 30))
+        .step(T0, Ev::Read)
+        .step(T0, Ev::Cap(Some(100)))
+        .expect(destroyed_now("expired")),
+    ]
+}
+
 /// Fixed-seed walks over every event kind, to cover combinations no one wrote by hand.
 fn walk_scenarios(count: usize) -> Vec<Scenario> {
     let bytes = filler("expiry walks", count * 64);
@@ -1055,6 +1292,11 @@ fn walk_scenarios(count: usize) -> Vec<Scenario> {
     v
 }
 
+fn chain(mut first: Vec<Scenario>, second: Vec<Scenario>) -> Vec<Scenario> {
+    first.extend(second);
+    first
+}
+
 fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Group, GenerateError> {
     let mut g = Group::new(name, "expiry.scenario", description);
     let id = {
@@ -1089,13 +1331,22 @@ pub fn generate() -> Result<VectorFile, GenerateError> {
             boundary_scenarios(),
         )?
         .finish(),
-        group("cap", "The administrator's cap at receive and changed later (EXP-014).", cap_scenarios())?.finish(),
-        group("clock", "Clock jumps, skewed senders and saturation (EXP-013, EXP-020, EXP-021).", clock_scenarios())?
-            .finish(),
+        group(
+            "cap",
+            "The administrator's cap at receive and changed later (EXP-014).",
+            chain(cap_scenarios(), cap_second_witnesses()),
+        )?
+        .finish(),
+        group(
+            "clock",
+            "Clock jumps, skewed senders and saturation (EXP-013, EXP-020, EXP-021).",
+            chain(clock_scenarios(), clock_second_witnesses()),
+        )?
+        .finish(),
         group(
             "recall",
             "Recall by the sender, by strangers, twice, and before arrival (EXP-030..EXP-032).",
-            recall_scenarios(),
+            chain(recall_scenarios(), recall_second_witnesses()),
         )?
         .finish(),
         group(
@@ -1104,7 +1355,7 @@ pub fn generate() -> Result<VectorFile, GenerateError> {
             destruction_scenarios(),
         )?
         .finish(),
-        group("bounds", "Message bounds (EXP-050).", bounds_scenarios())?.finish(),
+        group("bounds", "Message bounds (EXP-050).", chain(bounds_scenarios(), bounds_second_witnesses()))?.finish(),
         group("walks", "Fixed-seed walks over every event kind (EXP-003, EXP-022).", walk_scenarios(110))?.finish(),
     ];
     Ok(file("expiry", SPEC_VERSION, HEADER, NOTES, groups))

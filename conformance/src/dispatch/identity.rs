@@ -4,9 +4,7 @@
 //! `adapter.bad_request`, whatever else is wrong with it; then it builds the reference's checked
 //! types in argument order (salt or secret, then rounds) and calls the reference.
 
-use cinder::identity::{
-    self, ClientSalt, IdentifierKind, IdentityError, IdentityHash, LookupEntry, Rounds, ServerSecret,
-};
+use cinder::identity::{self, ClientSalt, IdentifierKind, IdentityHash, LookupEntry, Rounds, ServerSecret};
 use serde_json::Value;
 
 use super::{Args, Fields, OpError};
@@ -25,17 +23,6 @@ fn kind(args: &Args<'_>) -> Result<IdentifierKind, OpError> {
             known.join(", ")
         ))
     })
-}
-
-/// The checked round count, from what [`Args::u32_or_out_of_range`] read.
-fn rounds(raw: Result<u32, String>) -> Result<Rounds, OpError> {
-    match raw {
-        Ok(n) => Ok(Rounds::new(n)?),
-        Err(written) => {
-            let code = IdentityError::InvalidRounds { rounds: u32::MAX }.code();
-            Err(OpError::Spec { code, detail: format!("{code}: {written} does not fit in 32 bits") })
-        }
-    }
 }
 
 fn hash_fields(name: &str, hash: &IdentityHash) -> Fields {
@@ -61,9 +48,9 @@ pub(super) fn client_hash(args: &Args<'_>) -> Result<Fields, OpError> {
     let kind = kind(args)?;
     let input = args.hex("input")?;
     let salt = args.hex("salt")?;
-    let raw_rounds = args.u32_or_out_of_range("rounds")?;
+    let raw_rounds = args.uint::<u32>("rounds")?;
     let salt = ClientSalt::new(&salt)?;
-    let rounds = rounds(raw_rounds)?;
+    let rounds = Rounds::new(raw_rounds)?;
     Ok(hash_fields("hash", &identity::client_hash(kind, &input, &salt, rounds)?))
 }
 
@@ -76,9 +63,9 @@ pub(super) fn server_hash(args: &Args<'_>) -> Result<Fields, OpError> {
         OpError::BadRequest(format!("{}.clientHash must be {HASH_LEN} bytes, not {}", args.within, client.len()))
     })?;
     let secret = args.hex("secret")?;
-    let raw_rounds = args.u32_or_out_of_range("rounds")?;
+    let raw_rounds = args.uint::<u32>("rounds")?;
     let secret = ServerSecret::new(&secret)?;
-    let rounds = rounds(raw_rounds)?;
+    let rounds = Rounds::new(raw_rounds)?;
     Ok(hash_fields("hash", &identity::server_hash(kind, &IdentityHash(client), &secret, rounds)))
 }
 
@@ -96,9 +83,9 @@ pub(super) fn contact_lookup(args: &Args<'_>) -> Result<Fields, OpError> {
         entries.push((kind(&entry)?, entry.hex("input")?));
     }
     let salt = args.hex("salt")?;
-    let raw_rounds = args.u32_or_out_of_range("rounds")?;
+    let raw_rounds = args.uint::<u32>("rounds")?;
     let salt = ClientSalt::new(&salt)?;
-    let rounds = rounds(raw_rounds)?;
+    let rounds = Rounds::new(raw_rounds)?;
     let lookup: Vec<LookupEntry<'_>> =
         entries.iter().map(|(kind, input)| LookupEntry { kind: *kind, input: input.as_slice() }).collect();
     let mut out = vec![IdentityHash([0; HASH_LEN]); lookup.len()];
@@ -172,12 +159,13 @@ mod tests {
     }
 
     #[test]
-    fn rounds_out_of_bounds_or_past_u32_are_invalid_rounds() {
-        for rounds in [json!(999), json!(1_000_001), json!(-5), json!(4_294_967_296_u64), json!(1e30)] {
+    fn rounds_out_of_bounds_are_invalid_rounds_and_past_u32_a_bad_request() {
+        for rounds in [json!(999), json!(1_000_001), json!(0), json!(4_294_967_295_u64)] {
             let args = json!({"kind": "user_id", "input": hex::encode("alice"), "salt": SALT, "rounds": rounds});
             assert_eq!(code_of(&dispatch("identity.client_hash", &args)), Some("identity.invalid_rounds"), "{rounds}");
         }
-        for rounds in [json!(1000.5), json!("1000"), json!(null)] {
+        // ADAPTER.md section 3: a number that does not fit its type cannot be read.
+        for rounds in [json!(1000.5), json!("1000"), json!(null), json!(-5), json!(4_294_967_296_u64), json!(1e30)] {
             let args = json!({"kind": "user_id", "input": hex::encode("alice"), "salt": SALT, "rounds": rounds});
             assert_eq!(code_of(&dispatch("identity.client_hash", &args)), Some(BAD_REQUEST), "{rounds}");
         }
