@@ -9,7 +9,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The chapter prefixes of spec/README.md, "Chapters".
-pub const PREFIXES: [&str; 5] = ["IDH", "ENV", "SES", "EXP", "RET"];
+pub const PREFIXES: [&str; 6] = ["IDH", "ENV", "SES", "EXP", "RET", "SYS"];
+
+/// The prefix of spec/system.md, whose requirements only the models (`models/tests`) may name.
+pub const SYSTEM_PREFIX: &str = "SYS";
 
 /// The repository root (the parent of this crate's directory).
 #[must_use]

@@ -26,6 +26,7 @@ fn named_by_vectors_and_tests() -> BTreeMap<String, BTreeSet<String>> {
         root.join("fuzz"),
         root.join("conformance/tests"),
         root.join("vectors/tests"),
+        root.join("models/tests"),
     ];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
@@ -61,6 +62,19 @@ fn every_requirement_is_named_by_a_vector_or_test() {
     let named = named_by_vectors_and_tests();
     let missing: Vec<&String> = defined.iter().filter(|id| !named.contains_key(*id)).collect();
     assert!(missing.is_empty(), "requirements no vector or test names: {missing:?}");
+}
+
+#[test]
+fn every_system_promise_is_named_by_a_model_test() {
+    let defined: BTreeSet<String> =
+        all_defined().into_iter().filter(|id| id.starts_with(cinder_spec::SYSTEM_PREFIX)).collect();
+    assert!(!defined.is_empty(), "spec/system.md defines no SYS requirement");
+    let named = named_by_vectors_and_tests();
+    let missing: Vec<&String> = defined
+        .iter()
+        .filter(|id| !named.get(*id).is_some_and(|files| files.iter().any(|f| f.starts_with("models/tests"))))
+        .collect();
+    assert!(missing.is_empty(), "system promises no model test (models/tests) names: {missing:?}");
 }
 
 #[test]

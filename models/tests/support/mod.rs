@@ -1,0 +1,33 @@
+//! What the model tests share: the bounds `cargo test` checks, and the checks of a run.
+
+#![allow(dead_code, unreachable_pub)]
+
+use cinder_models::check::Run;
+
+/// The expiry model's bound in `cargo test` (spec/system.md section 2).
+pub const EXPIRY_DEPTH: usize = 4;
+
+/// The model's properties are exactly the promises `ids` (each property name starts with its ID),
+/// plus examples.
+pub fn assert_promises(names: &[&str], ids: &[&str]) {
+    let promised: Vec<&str> =
+        names.iter().filter_map(|n| n.split(' ').next()).filter(|n| n.starts_with("SYS-")).collect();
+    assert_eq!(promised, ids, "the model's properties and the promises it checks differ");
+}
+
+/// Every invariant held, every example was reached, and the run's counts are printed.
+pub fn assert_holds(model: &str, run: &Run) {
+    eprintln!(
+        "{model}: depth {}, {} states, {} distinct, {:.1} s",
+        run.depth,
+        run.states,
+        run.unique,
+        run.elapsed.as_secs_f64()
+    );
+    assert!(run.failures().is_empty(), "{model}: counterexamples: {:#?}", run.discoveries);
+    assert!(
+        run.discoveries.iter().filter(|d| !d.failure).count() == run.examples,
+        "{model}: an example property was never reached: {:#?}",
+        run.discoveries
+    );
+}
