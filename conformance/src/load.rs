@@ -39,7 +39,9 @@ impl fmt::Display for LoadError {
 
 impl core::error::Error for LoadError {}
 
-/// The repository's `vectors/` directory, as laid out when this crate was built.
+/// The repository's `vectors/` directory, as laid out when this crate was built. Only a checkout
+/// has it: the runner's default is [`load_builtin`], and this is for the crate's own tests and for
+/// tools that run in the repository.
 #[must_use]
 pub fn default_vectors_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("vectors");
@@ -117,11 +119,32 @@ pub fn load_file(path: &Path) -> Result<LoadedFile, LoadError> {
     }
     let bytes = fs::read(path).map_err(|e| problem(format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| problem(format!("is not UTF-8: {e}")))?;
-    let vectors = VectorFile::parse(&text).map_err(|e| problem(e.to_string()))?;
+    parse_file(name, path.to_path_buf(), &text)
+}
+
+/// Where reports say a built-in file came from: `built-in/identity.json`.
+pub const BUILTIN_DIR: &str = "built-in";
+
+/// The vector files built into the runner (`cinder_vectors::builtin`): the ones this version of
+/// the kit was released with. This is the default of `cinder-conformance run`, so an installed
+/// runner needs no checkout. Their paths in reports are `built-in/<name>.json`.
+///
+/// # Errors
+/// A built-in file that is not a valid vector file (the crate's tests make sure none is).
+pub fn load_builtin() -> Result<Vec<LoadedFile>, LoadError> {
+    cinder_vectors::builtin::FILES
+        .iter()
+        .map(|(name, text)| parse_file((*name).to_owned(), Path::new(BUILTIN_DIR).join(format!("{name}.json")), text))
+        .collect()
+}
+
+fn parse_file(name: String, path: PathBuf, text: &str) -> Result<LoadedFile, LoadError> {
+    let problem = |problem: String| LoadError { path: path.clone(), problem };
+    let vectors = VectorFile::parse(text).map_err(|e| problem(e.to_string()))?;
     for group in &vectors.test_groups {
         check_group(group).map_err(problem)?;
     }
-    Ok(LoadedFile { name, path: path.to_path_buf(), vectors })
+    Ok(LoadedFile { name, path, vectors })
 }
 
 /// What the runner needs beyond [`VectorFile::parse`]: an operation name, a group name that is not

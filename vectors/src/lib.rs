@@ -2,12 +2,15 @@
 //!
 //! [`format`](mod@format) defines the file format every part uses; one module per part builds that part's
 //! file from cases written by hand and the reference implementation, and [`all`] lists them.
-
+//! With feature `builtin`, `builtin::FILES` holds the committed files' texts, compiled in.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Case tables are written as tuples, one row per test, so that a reader sees every input of a
 // case on one line; naming each tuple type would add a type per table and hide nothing.
 #![allow(clippy::type_complexity)]
 
 pub mod builder;
+#[cfg(feature = "builtin")]
+pub mod builtin;
 pub mod envelope;
 pub mod expiry;
 pub mod format;

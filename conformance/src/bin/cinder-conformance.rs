@@ -11,7 +11,7 @@ use std::time::Instant;
 use cinder_conformance::Exit;
 use cinder_conformance::expect::Expectations;
 use cinder_conformance::filter::Pattern;
-use cinder_conformance::load::{default_vectors_dir, load_paths};
+use cinder_conformance::load::{load_builtin, load_paths};
 use cinder_conformance::report::{human, junit};
 use cinder_conformance::run::{self, Options, Progress, Quiet, selected_paths};
 use cinder_conformance::target::Target;
@@ -56,7 +56,8 @@ struct RunArgs {
     adapter: Option<String>,
 
     /// A vector file, or a directory whose *.json files are all run. Repeatable. Default: the
-    /// repository's vectors/ directory.
+    /// vector files built into this runner (reported as built-in/<name>.json), the ones it was
+    /// released with; no checkout is needed.
     #[arg(long, value_name = "PATH")]
     vectors: Vec<PathBuf>,
 
@@ -130,8 +131,8 @@ fn fail(exit: Exit, message: &str) -> Exit {
 }
 
 fn run_command(args: &RunArgs) -> Exit {
-    let paths = if args.vectors.is_empty() { vec![default_vectors_dir()] } else { args.vectors.clone() };
-    let files = match load_paths(&paths) {
+    let loaded = if args.vectors.is_empty() { load_builtin() } else { load_paths(&args.vectors) };
+    let files = match loaded {
         Ok(files) => files,
         Err(error) => return fail(Exit::BadVectors, &format!("bad vector file {error}")),
     };

@@ -66,11 +66,13 @@ mod tests {
         }
     }
 
-    /// The repository's `session.json`.
+    /// The built-in `session.json`.
     fn vectors() -> Value {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors/session.json");
-        let text = std::fs::read_to_string(path).expect("vectors/session.json reads");
-        serde_json::from_str(&text).expect("vectors/session.json is JSON")
+        let (_, text) = cinder_vectors::builtin::FILES
+            .iter()
+            .find(|(name, _)| *name == "session")
+            .expect("session.json is built in");
+        serde_json::from_str(text).expect("session.json is JSON")
     }
 
     #[test]
