@@ -18,6 +18,8 @@ CASES = [  # (op, args) that are all unreadable
     ("identity.canonicalize", {"kind": "phone"}),
     ("identity.client_hash", {"kind": "email", "input": "61", "salt": "00" * 16, "rounds": 1000.5}),
     ("identity.client_hash", {"kind": "email", "input": "61", "salt": "00" * 16, "rounds": "1000"}),
+    ("identity.client_hash", {"kind": "email", "input": "61", "salt": "00" * 16, "rounds": 2**32}),
+    ("identity.client_hash", {"kind": "email", "input": "61", "salt": "00" * 16, "rounds": -1}),
     ("identity.server_hash", {"kind": "email", "clientHash": "00" * 31, "secret": "00" * 32, "rounds": 1000}),
     ("identity.contact_lookup", {"entries": [{"kind": "pager", "input": "00"}], "salt": "00" * 16, "rounds": 1000}),
     ("identity.verification_code", {"keyA": K, "keyB": 5}),

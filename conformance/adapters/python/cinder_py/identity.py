@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .args import BadRequest, Fields, Refused
+from .args import Fields, Refused
 from .primitives import hkdf, u16
 
 KIND_BYTES = {"user_id": 1, "phone": 2, "email": 3, "device_id": 4}  # IDH-001
@@ -102,11 +102,9 @@ def verification_code(key_a: bytes, key_b: bytes) -> str:
 
 
 def read_rounds(f: Fields) -> int:
-    """Any JSON integer: one that does not fit 32 bits is the spec's `invalid_rounds`, not unreadable."""
-    value = f.get("rounds")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"{f.where('rounds')} must be an integer")
-    return value
+    """A u32 (ADAPTER.md section 3): 999 or 2^32 - 1 is the spec's `invalid_rounds`, a negative
+    number or one above 2^32 - 1 cannot be read."""
+    return f.u32("rounds")
 
 
 def op_canonicalize(args):
