@@ -2,9 +2,13 @@
 //! vector scenarios.
 
 use core::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use stateright::{Checker, Model, Property};
+
+/// A path as stateright gives it: each state with the action that led out of it.
+type Steps<M> = Vec<(<M as Model>::State, Option<<M as Model>::Action>)>;
 
 /// A model that can turn a path into a vector scenario of its chapter.
 pub trait Scenario: Model {
@@ -68,13 +72,15 @@ fn is_failure<M: Model>(property: &Property<M>) -> bool {
     matches!(property.expectation, stateright::Expectation::Always)
 }
 
-/// Checks `model` breadth-first (so every counterexample is a shortest one) on `threads`
+/// Checks `model` breadth-first on `threads`
 /// threads: every state reachable within the model's own bound (its `within_boundary`, at most
 /// `depth` actions) is generated and has every property checked — or, with
 /// `until_first_failure`, until the first invariant fails. With one thread the search is
 /// strictly breadth-first, so the distinct-state count is a function of the model and the bound
 /// alone (spec/system.md states it); with more, a state first reached by a longer path can cut
-/// the search short below it, so counts may vary a little from run to run.
+/// the search short below it, so counts may vary a little from run to run. Every counterexample
+/// is then shortened to a shortest one (by checking again at each smaller bound); the counts are
+/// those of the main run, the time includes the shortening.
 pub fn run<M>(model: M, depth: usize, threads: usize, until_first_failure: bool) -> Run
 where
     M: Scenario + Send + Sync + Clone + 'static,
@@ -118,13 +124,44 @@ where
         }
     }
     let checker = checker.join();
+    let (states, unique) = (checker.state_count(), checker.unique_state_count());
+    let mut paths: BTreeMap<&'static str, Steps<M>> =
+        checker.discoveries().into_iter().map(|(name, path)| (name, path.into_vec())).collect();
+    // Stateright keeps the last path it met for a property, not the first, so a path may be
+    // longer than the shortest. Each failure is shortened by checking again at every smaller
+    // bound, from 1 action up: the first bound at which the property fails gives a shortest
+    // counterexample (every state of that bound has been checked, and none of a smaller one
+    // failed).
+    for k in 1.. {
+        let unresolved: BTreeSet<&'static str> = paths
+            .iter()
+            .filter(|(name, path)| {
+                properties.iter().any(|p| p.name == **name && is_failure(p)) && path.len().saturating_sub(1) > k
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        if unresolved.is_empty() {
+            break;
+        }
+        let shorter = model
+            .clone()
+            .checker()
+            .threads(threads)
+            .target_max_depth(k + 2)
+            .finish_when(stateright::HasDiscoveries::AllOf(unresolved.clone()))
+            .spawn_bfs()
+            .join();
+        for (name, path) in shorter.discoveries() {
+            if unresolved.contains(name) {
+                paths.insert(name, path.into_vec());
+            }
+        }
+    }
     let elapsed = start.elapsed();
-    let mut discoveries: Vec<Discovery> = checker
-        .discoveries()
+    let mut discoveries: Vec<Discovery> = paths
         .into_iter()
-        .map(|(name, path)| {
+        .map(|(name, steps)| {
             let failure = properties.iter().find(|p| p.name == name).is_some_and(is_failure);
-            let steps = path.into_vec();
             let init = steps[0].0.clone();
             let actions: Vec<M::Action> = steps.into_iter().filter_map(|(_, action)| action).collect();
             let args = model.scenario_args(&init, &actions);
@@ -147,7 +184,7 @@ where
         .collect();
     discoveries.sort_by_key(|d| d.property);
     let examples = properties.iter().filter(|p| !is_failure(p)).count();
-    Run { depth, states: checker.state_count(), unique: checker.unique_state_count(), elapsed, discoveries, examples }
+    Run { depth, states, unique, elapsed, discoveries, examples }
 }
 
 /// A property name as a stable, lower-case vector case ID fragment.

@@ -3,9 +3,9 @@
 use core::time::Duration;
 
 use crate::check::{self, Scenario};
-use crate::expiry;
+use crate::{expiry, retention};
 
-const USAGE: &str = "usage: cinder-models check --depth N [--model expiry] [--bug NAME] [--threads T]";
+const USAGE: &str = "usage: cinder-models check --depth N [--model expiry|retention] [--bug NAME] [--threads T]";
 
 struct Options {
     depth: usize,
@@ -41,7 +41,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
 /// A usage message for arguments that cannot be read, an unknown model or bug.
 pub fn main(args: &[String]) -> Result<bool, String> {
     let options = parse(args)?;
-    let wanted = |name: &str| options.model.as_deref().is_none_or(|m| m == name);
+    // With a bug and no model, the bug's part names the model.
+    let wanted = |name: &str| match (&options.model, &options.bug) {
+        (Some(m), _) => m == name,
+        (None, Some(bug)) => bug.starts_with(&format!("{name}-")),
+        (None, None) => true,
+    };
     let mut ok = true;
     let mut any = false;
     if wanted("expiry") {
@@ -56,8 +61,20 @@ pub fn main(args: &[String]) -> Result<bool, String> {
         };
         ok &= report("expiry", model, options.depth, options.threads, options.bug.is_some());
     }
+    if wanted("retention") {
+        any = true;
+        let model = match &options.bug {
+            None => retention::RetentionModel::new(options.depth),
+            Some(name) => {
+                let bug = retention::Bug::ALL.into_iter().find(|b| b.name() == name);
+                let bug = bug.ok_or_else(|| format!("{name} is not a retention bug of this model"))?;
+                retention::RetentionModel::with_bug(options.depth, bug)
+            }
+        };
+        ok &= report("retention", model, options.depth, options.threads, options.bug.is_some());
+    }
     if !any {
-        return Err(format!("unknown model {:?} (expiry)", options.model.unwrap_or_default()));
+        return Err(format!("unknown model {:?} (expiry, retention)", options.model.unwrap_or_default()));
     }
     Ok(ok)
 }

@@ -21,3 +21,4 @@
 pub mod check;
 pub mod cli;
 pub mod expiry;
+pub mod retention;

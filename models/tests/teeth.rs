@@ -1,11 +1,11 @@
 //! The models have teeth: every state-machine bug of `cinder-broken-adapter`, reproduced as a
 //! wrapper around the reference, is found by a property of spec/system.md (SYS-001 to SYS-006 for
-//! the expiry bugs) with a counterexample printed as a vector scenario.
+//! the expiry bugs, SYS-007 to SYS-013 for the retention bugs) with a counterexample printed as a vector scenario.
 //!
 //! The table of models/README.md is generated here: `CINDER_BLESS=1 cargo test -p cinder-models
 //! --test teeth` writes it; otherwise the test checks that it is up to date.
 
-use cinder_models::{check, expiry};
+use cinder_models::{check, expiry, retention};
 
 mod support;
 
@@ -21,6 +21,7 @@ struct Found {
 }
 
 fn found(part: &'static str, bug: &'static str, run: &check::Run) -> Found {
+    eprintln!("{part} {bug}: {} states, {:.1} s", run.states, run.elapsed.as_secs_f64());
     let failures: Vec<&check::Discovery> = run.discoveries.iter().filter(|d| d.failure).collect();
     Found {
         part,
@@ -52,6 +53,11 @@ fn every_state_machine_bug_is_found() {
     for bug in expiry::Bug::ALL {
         let run = check::run(expiry::ExpiryModel::with_bug(support::EXPIRY_DEPTH, bug), support::EXPIRY_DEPTH, 1, true);
         rows.push(found("expiry", bug.name(), &run));
+    }
+    for bug in retention::Bug::ALL {
+        let depth = support::RETENTION_TEETH_DEPTH;
+        let run = check::run(retention::RetentionModel::with_bug(depth, bug), depth, 1, true);
+        rows.push(found("retention", bug.name(), &run));
     }
     for row in &rows {
         eprintln!("{} -> {:?}\n{}", row.bug, row.properties, serde_json::to_string(&row.scenario).unwrap_or_default());

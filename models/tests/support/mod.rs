@@ -7,6 +7,13 @@ use cinder_models::check::Run;
 /// The expiry model's bound in `cargo test` (spec/system.md section 2).
 pub const EXPIRY_DEPTH: usize = 4;
 
+/// The retention model's bound in `cargo test` (spec/system.md section 3).
+pub const RETENTION_DEPTH: usize = 4;
+
+/// The retention model's bound in the teeth test: every retention bug is found within 3 actions
+/// (the table's last column), so the teeth need not go deeper.
+pub const RETENTION_TEETH_DEPTH: usize = 3;
+
 /// The model's properties are exactly the promises `ids` (each property name starts with its ID),
 /// plus examples.
 pub fn assert_promises(names: &[&str], ids: &[&str]) {
