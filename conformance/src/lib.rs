@@ -8,6 +8,7 @@ pub mod crosscheck;
 pub mod dispatch;
 pub mod expect;
 pub mod filter;
+pub mod fuzz;
 mod lines;
 pub mod load;
 mod lowerhex;

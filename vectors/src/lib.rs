@@ -14,6 +14,7 @@ pub mod builtin;
 pub mod envelope;
 pub mod expiry;
 pub mod format;
+pub mod generators;
 pub mod identity;
 pub mod retention;
 pub mod session;

@@ -11,6 +11,7 @@ use std::time::Instant;
 use cinder_conformance::Exit;
 use cinder_conformance::expect::Expectations;
 use cinder_conformance::filter::Pattern;
+use cinder_conformance::fuzz;
 use cinder_conformance::load::{load_builtin, load_paths};
 use cinder_conformance::report::{human, junit};
 use cinder_conformance::run::{self, Options, Progress, Quiet, selected_paths};
@@ -45,6 +46,64 @@ enum Command {
     /// Run the vectors against the built-in reference, or against an adapter (--adapter).
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
+    /// Differential fuzzing: generated requests answered by the adapter and by the built-in
+    /// reference; every disagreement is minimised and can be written as a replayable vector file.
+    #[command(after_help = FUZZ_EXIT_CODES)]
+    Fuzz(FuzzArgs),
+}
+
+const FUZZ_EXIT_CODES: &str = "\
+Exit codes:
+  0   no disagreement
+  1   some disagreement between the adapter and the reference
+  2   adapter broken: it could not be started or restarted, answered hello badly,
+      or every case sent was lost to a fault
+  64  usage error: a bad flag or value, --ops matching no operation the adapter lists,
+      an --out directory that cannot be written";
+
+#[derive(Debug, Args)]
+struct FuzzArgs {
+    /// Adapter command to fuzz, split into words like `run --adapter`.
+    #[arg(long, value_name = "CMD")]
+    adapter: String,
+
+    /// Fuzz only operations matching GLOB (e.g. 'identity.*'). Repeatable. Default: all the
+    /// adapter lists.
+    #[arg(long = "ops", value_name = "GLOB")]
+    ops: Vec<String>,
+
+    /// The run's seed; the same seed and adapter give the same cases. Default: from the clock
+    /// (the summary prints it).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// How many cases to make.
+    #[arg(long, value_name = "N", conflicts_with = "time")]
+    cases: Option<u64>,
+
+    /// Make cases for this long, in seconds, instead of a number of cases.
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    time: Option<Duration>,
+
+    /// Adapter processes side by side.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
+
+    /// Write each minimised disagreement to DIR as a vector file (`run --vectors FILE` replays it).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// Longest wait for one adapter response, in seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    timeout: Duration,
+
+    /// Requests one minimisation may spend.
+    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_MINIMISE_TRIES)]
+    minimise_tries: usize,
+
+    /// Progress on stderr: `auto` shows it when stderr is a terminal.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    progress: String,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +177,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => exit(run_command(&args)),
+        Command::Fuzz(args) => exit(fuzz_command(&args)),
     }
 }
 
@@ -206,6 +266,89 @@ fn run_command(args: &RunArgs) -> Exit {
         return fail(Exit::Usage, &format!("cannot write the --junit report {}: {e}", path.display()));
     }
     report.exit()
+}
+
+fn fuzz_command(args: &FuzzArgs) -> Exit {
+    let command = match AdapterCommand::parse(&args.adapter) {
+        Ok(command) => command,
+        Err(message) => return fail(Exit::Usage, &message),
+    };
+    if let Some(dir) = &args.out
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return fail(Exit::Usage, &format!("cannot create the --out directory {}: {e}", dir.display()));
+    }
+    let files = match load_builtin() {
+        Ok(files) => files,
+        Err(error) => return fail(Exit::BadVectors, &format!("bad built-in vector file {error}")),
+    };
+    let seed = args.seed.unwrap_or_else(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        u64::try_from(now.as_nanos() % u128::from(u64::MAX)).unwrap_or(0)
+    });
+    let budget = match (args.cases, args.time) {
+        (_, Some(time)) => fuzz::Budget::Time(time),
+        (Some(cases), None) => fuzz::Budget::Cases(cases),
+        (None, None) => fuzz::Budget::Cases(fuzz::DEFAULT_CASES),
+    };
+    let options = fuzz::Options {
+        ops: args.ops.iter().map(|glob| Pattern::new(glob)).collect(),
+        seed,
+        budget,
+        jobs: usize::from(args.jobs),
+        out: args.out.clone(),
+        request_timeout: args.timeout,
+        minimise_tries: args.minimise_tries,
+        stop_at_first: false,
+    };
+    let make = move || -> Box<dyn Target + Send> { Box::new(ProcessTarget::new(command.clone())) };
+    let show_progress = match args.progress.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => io::stderr().is_terminal(),
+    };
+    eprintln!("cinder-conformance fuzz: seed {seed}");
+    let result = if show_progress {
+        fuzz::fuzz(&files, &make, &options, &mut FuzzLine::default())
+    } else {
+        fuzz::fuzz(&files, &make, &options, &mut fuzz::Quiet)
+    };
+    match result {
+        Ok(report) => {
+            let _ = io::stdout().lock().write_all(report.render().as_bytes());
+            report.exit()
+        }
+        Err(message) => fail(Exit::Usage, &message),
+    }
+}
+
+/// The fuzz progress line on stderr, redrawn in place, erased at the end.
+#[derive(Default)]
+struct FuzzLine {
+    shown: bool,
+}
+
+impl fuzz::Progress for FuzzLine {
+    fn update(&mut self, tally: fuzz::Tally, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        #[allow(clippy::cast_precision_loss)]
+        let rate = if secs > 0.0 { tally.cases as f64 / secs } else { 0.0 };
+        let _ = write!(
+            io::stderr().lock(),
+            "\rfuzz: {} cases, {} disagreements ({} distinct), {} lost, {rate:.0} cases/s\x1b[K",
+            tally.cases,
+            tally.disagreeing,
+            tally.distinct,
+            tally.lost
+        );
+        self.shown = true;
+    }
+
+    fn done(&mut self) {
+        if self.shown {
+            let _ = write!(io::stderr().lock(), "\r\x1b[K");
+        }
+    }
 }
 
 /// A progress bar on stderr, redrawn in place at most ten times a second, erased at the end.
