@@ -58,12 +58,13 @@ use crate::builder::{Case, GenerateError, Group, file, filler, push_scenario};
 use crate::format::VectorFile;
 
 mod ops;
+mod witnesses;
 
 pub use ops::scenario;
 use ops::{Ev, hex_id, run};
 
 /// The `Version:` of spec/retention.md these vectors test.
-pub const SPEC_VERSION: &str = "1.0.0";
+pub const SPEC_VERSION: &str = "1.1.0";
 
 const NOTES: &[(&str, &str)] = &[
     ("Before", "An event one second before a deadline: what it bounds is still held."),
@@ -87,7 +88,7 @@ const HEADER: &[&str] = &[
     "Times are seconds; `at` and `sentAt` can reach 2^64 - 1, so read JSON integers as unsigned 64-bit.",
     "Account identifiers are IDH-026 server hashes of the user IDs alice, bob, carol, dave, erin and mallory \
      (client salt and server secret: cinder-vectors filler bytes, 1,000 rounds); the model treats them as opaque.",
-    "The format of args, replies and outputs is documented in vectors/src/retention.rs and spec/retention.md \
+    "The format of args, replies and outputs is documented in conformance/ADAPTER.md and spec/retention.md \
      sections 12 to 14.",
 ];
 
@@ -2179,18 +2180,31 @@ fn disclosure_scenarios() -> Vec<Scenario> {
     ]
 }
 
-fn bounds_scenarios() -> Vec<Scenario> {
-    let alice = acct("alice");
-    let long = "d".repeat(65);
-    let max = "d".repeat(64);
-    let bad_store = |device: &str, conversation: &str, ttl: u32, body: Vec<u8>| Ev::Store {
+/// A store of message 1 at T0 with these fields (some of them out of bounds).
+fn bad_store(device: &str, conversation: &str, ttl: u32, body: Vec<u8>) -> Ev {
+    Ev::Store {
         device: dev(device),
         message_id: mid(1),
         conversation: dev(conversation),
         sent_at: T0,
         ttl,
         ciphertext: body,
-    };
+    }
+}
+
+/// The base setup, then `ev` at T0, refused as a field out of bounds with nothing changed (RET-004).
+fn field_fault(id: &str, comment: &str, ev: Ev) -> Scenario {
+    sc(id, comment, &["RET-004"], &["RefusedStep"]).base().step(T0, ev).expect(all(&[
+        refused("retention.invalid_event"),
+        outs(&[]),
+        held(&[]),
+    ]))
+}
+
+fn bounds_scenarios() -> Vec<Scenario> {
+    let alice = acct("alice");
+    let long = "d".repeat(65);
+    let max = "d".repeat(64);
     let mut v = Vec::new();
     for (id, comment, ev) in [
         ("store-device-empty", "A store from an empty device ID.", bad_store("", "dm-ab", 60, ciphertext(1))),
@@ -2228,11 +2242,7 @@ fn bounds_scenarios() -> Vec<Scenario> {
         ("join-conversation-65-bytes", "Joining a 65-byte conversation ID.", Ev::Join(alice, dev(&long))),
         ("leave-conversation-empty", "Leaving an empty conversation ID.", Ev::Leave(alice, Vec::new())),
     ] {
-        v.push(sc(id, comment, &["RET-004"], &["RefusedStep"]).base().step(T0, ev).expect(all(&[
-            refused("retention.invalid_event"),
-            outs(&[]),
-            held(&[]),
-        ])));
+        v.push(field_fault(id, comment, ev));
     }
     v.extend([
         sc("store-ttl-max", "ttl 31,536,000 is accepted; the consumer cap bounds it.", &["RET-004", "RET-020"], &["Boundary"])
@@ -2390,6 +2400,12 @@ fn group(name: &str, description: &str, scenarios: Vec<Scenario>) -> Result<Grou
     Ok(g)
 }
 
+/// `base` followed by `more` (the group's second witnesses, [`witnesses`]).
+fn with(mut base: Vec<Scenario>, more: Vec<Scenario>) -> Vec<Scenario> {
+    base.extend(more);
+    base
+}
+
 /// Builds `vectors/retention.json`.
 ///
 /// # Errors
@@ -2406,31 +2422,69 @@ pub fn generate() -> Result<VectorFile, GenerateError> {
         group(
             "expiry",
             "Message expiry, late and early senders, saturation and the clock (RET-003, RET-011, RET-020, RET-021).",
-            expiry_scenarios(),
+            with(expiry_scenarios(), witnesses::expiry_witnesses()),
         )?
         .finish(),
         group(
             "delivery",
             "Fetch and acknowledgement, in every order (RET-022, RET-023, RET-026).",
-            delivery_scenarios(),
+            with(delivery_scenarios(), witnesses::delivery_witnesses()),
         )?
         .finish(),
         group(
             "devices",
             "Devices added and removed mid-flight; no backfill (RET-030, RET-031, RET-033).",
-            device_scenarios(),
+            with(device_scenarios(), witnesses::devices_witnesses()),
         )?
         .finish(),
-        group("rooms", "Joins, leaves and membership (RET-030, RET-032, RET-034).", room_scenarios())?.finish(),
-        group("blocks", "Block lists, and what a blocked sender sees (RET-040..RET-042).", block_scenarios())?.finish(),
-        group("recall", "Recall by the sending device, by others, of what is gone (RET-024).", recall_scenarios())?
-            .finish(),
-        group("records", "Activity records and their 6 days (RET-050..RET-052).", record_scenarios())?.finish(),
-        group("holds", "Preservation holds and their 90 days (RET-053).", hold_scenarios())?.finish(),
-        group("termination", "Termination and permanent tombstones (RET-054, RET-055).", termination_scenarios())?
-            .finish(),
-        group("disclosure", "What the operator could disclose (RET-060..RET-062).", disclosure_scenarios())?.finish(),
-        group("bounds", "Field bounds, checked first (RET-004).", bounds_scenarios())?.finish(),
+        group(
+            "rooms",
+            "Joins, leaves and membership (RET-030, RET-032, RET-034).",
+            with(room_scenarios(), witnesses::rooms_witnesses()),
+        )?
+        .finish(),
+        group(
+            "blocks",
+            "Block lists, and what a blocked sender sees (RET-040..RET-042).",
+            with(block_scenarios(), witnesses::blocks_witnesses()),
+        )?
+        .finish(),
+        group(
+            "recall",
+            "Recall by the sending device, by others, of what is gone (RET-024).",
+            with(recall_scenarios(), witnesses::recall_witnesses()),
+        )?
+        .finish(),
+        group(
+            "records",
+            "Activity records and their 6 days (RET-050..RET-052).",
+            with(record_scenarios(), witnesses::records_witnesses()),
+        )?
+        .finish(),
+        group(
+            "holds",
+            "Preservation holds and their 90 days (RET-053).",
+            with(hold_scenarios(), witnesses::holds_witnesses()),
+        )?
+        .finish(),
+        group(
+            "termination",
+            "Termination and permanent tombstones (RET-054, RET-055).",
+            with(termination_scenarios(), witnesses::termination_witnesses()),
+        )?
+        .finish(),
+        group(
+            "disclosure",
+            "What the operator could disclose (RET-060..RET-062).",
+            with(disclosure_scenarios(), witnesses::disclosure_witnesses()),
+        )?
+        .finish(),
+        group(
+            "bounds",
+            "Field bounds, checked first (RET-004).",
+            with(bounds_scenarios(), witnesses::bounds_witnesses()),
+        )?
+        .finish(),
         group("walks", "Fixed-seed walks over every event kind (RET-003).", walk_scenarios(64))?.finish(),
     ];
     Ok(file("retention", SPEC_VERSION, HEADER, NOTES, groups))
