@@ -3,9 +3,10 @@
 use core::time::Duration;
 
 use crate::check::{self, Scenario};
-use crate::{expiry, retention};
+use crate::{expiry, retention, session};
 
-const USAGE: &str = "usage: cinder-models check --depth N [--model expiry|retention] [--bug NAME] [--threads T]";
+const USAGE: &str =
+    "usage: cinder-models check --depth N [--model expiry|retention|session] [--bug NAME] [--threads T]";
 
 struct Options {
     depth: usize,
@@ -73,8 +74,20 @@ pub fn main(args: &[String]) -> Result<bool, String> {
         };
         ok &= report("retention", model, options.depth, options.threads, options.bug.is_some());
     }
+    if wanted("session") {
+        any = true;
+        let model = match &options.bug {
+            None => session::SessionModel::new(options.depth),
+            Some(name) => {
+                let bug = session::Bug::ALL.into_iter().find(|b| b.name() == name);
+                let bug = bug.ok_or_else(|| format!("{name} is not a session bug of this model"))?;
+                session::SessionModel::with_bug(options.depth, bug)
+            }
+        };
+        ok &= report("session", model, options.depth, options.threads, options.bug.is_some());
+    }
     if !any {
-        return Err(format!("unknown model {:?} (expiry, retention)", options.model.unwrap_or_default()));
+        return Err(format!("unknown model {:?} (expiry, retention, session)", options.model.unwrap_or_default()));
     }
     Ok(ok)
 }

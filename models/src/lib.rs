@@ -22,3 +22,4 @@ pub mod check;
 pub mod cli;
 pub mod expiry;
 pub mod retention;
+pub mod session;

@@ -1,11 +1,12 @@
 //! The models have teeth: every state-machine bug of `cinder-broken-adapter`, reproduced as a
 //! wrapper around the reference, is found by a property of spec/system.md (SYS-001 to SYS-006 for
-//! the expiry bugs, SYS-007 to SYS-013 for the retention bugs) with a counterexample printed as a vector scenario.
+//! the expiry bugs, SYS-007 to SYS-013 for the retention bugs,
+//! SYS-010 and SYS-014 to SYS-017 for the session bugs) with a counterexample printed as a vector scenario.
 //!
 //! The table of models/README.md is generated here: `CINDER_BLESS=1 cargo test -p cinder-models
 //! --test teeth` writes it; otherwise the test checks that it is up to date.
 
-use cinder_models::{check, expiry, retention};
+use cinder_models::{check, expiry, retention, session};
 
 mod support;
 
@@ -47,18 +48,56 @@ fn table(rows: &[Found]) -> String {
     out
 }
 
+/// One bug's check: its part, its name, and the run that finds it.
+type Job = Box<dyn FnOnce() -> Found + Send>;
+
+fn job<M>(part: &'static str, bug: &'static str, model: M, depth: usize) -> Job
+where
+    M: check::Scenario + Send + Sync + Clone + 'static,
+    M::State: core::fmt::Debug + core::hash::Hash + Send + Sync + Clone + PartialEq + 'static,
+    M::Action: core::fmt::Debug + Send + Sync + Clone + PartialEq + 'static,
+{
+    Box::new(move || found(part, bug, &check::run(model, depth, 1, true)))
+}
+
+/// Runs the jobs on two threads (each check itself is single-threaded, so its counts are
+/// deterministic); the rows come back in the jobs' order.
+fn run_all(jobs: Vec<Job>) -> Vec<Found> {
+    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().expect("queue").pop();
+                    let Some((i, job)) = next else { break };
+                    let row = job();
+                    done.lock().expect("rows").push((i, row));
+                }
+            });
+        }
+    });
+    let mut rows = done.into_inner().expect("rows");
+    rows.sort_by_key(|(i, _)| *i);
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
 #[test]
 fn every_state_machine_bug_is_found() {
-    let mut rows = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for bug in expiry::Bug::ALL {
-        let run = check::run(expiry::ExpiryModel::with_bug(support::EXPIRY_DEPTH, bug), support::EXPIRY_DEPTH, 1, true);
-        rows.push(found("expiry", bug.name(), &run));
+        let depth = support::EXPIRY_DEPTH;
+        jobs.push(job("expiry", bug.name(), expiry::ExpiryModel::with_bug(depth, bug), depth));
     }
     for bug in retention::Bug::ALL {
         let depth = support::RETENTION_TEETH_DEPTH;
-        let run = check::run(retention::RetentionModel::with_bug(depth, bug), depth, 1, true);
-        rows.push(found("retention", bug.name(), &run));
+        jobs.push(job("retention", bug.name(), retention::RetentionModel::with_bug(depth, bug), depth));
     }
+    for bug in session::Bug::ALL {
+        let depth = support::session_teeth_depth(bug);
+        jobs.push(job("session", bug.name(), session::SessionModel::with_bug(depth, bug), depth));
+    }
+    let rows = run_all(jobs);
     for row in &rows {
         eprintln!("{} -> {:?}\n{}", row.bug, row.properties, serde_json::to_string(&row.scenario).unwrap_or_default());
     }

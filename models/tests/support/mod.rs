@@ -14,6 +14,18 @@ pub const RETENTION_DEPTH: usize = 4;
 /// (the table's last column), so the teeth need not go deeper.
 pub const RETENTION_TEETH_DEPTH: usize = 3;
 
+/// The session model's bound in `cargo test` (spec/system.md section 4).
+pub const SESSION_DEPTH: usize = 4;
+
+/// The session model's bound for a bug in the teeth test: the smallest at which it is found (the
+/// table's last column), since each state costs a replay of its handshakes.
+pub const fn session_teeth_depth(bug: cinder_models::session::Bug) -> usize {
+    match bug {
+        cinder_models::session::Bug::ReplayedMessageAccepted => 4,
+        cinder_models::session::Bug::SkipWindowOffByOne => 3,
+    }
+}
+
 /// The model's properties are exactly the promises `ids` (each property name starts with its ID),
 /// plus examples.
 pub fn assert_promises(names: &[&str], ids: &[&str]) {
