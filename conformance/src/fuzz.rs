@@ -154,8 +154,13 @@ pub struct FuzzReport {
     pub warnings: Vec<String>,
     /// How long the run took.
     pub elapsed: Duration,
-    /// Time spent waiting for the adapter, over all jobs.
+    /// Time spent on adapter round trips (writing the request, waiting, reading the response),
+    /// over all jobs.
     pub adapter_time: Duration,
+    /// Time the in-process reference spent answering, over all jobs.
+    pub reference_time: Duration,
+    /// Time spent making cases, over all jobs.
+    pub generate_time: Duration,
 }
 
 impl FuzzReport {
@@ -383,6 +388,8 @@ struct Shared<'a> {
     restarts: AtomicU64,
     disagreeing: AtomicU64,
     adapter_nanos: AtomicU64,
+    reference_nanos: AtomicU64,
+    generate_nanos: AtomicU64,
     found: Mutex<BTreeMap<String, Disagreement>>,
     faults: Mutex<Vec<String>>,
     broken: Mutex<Option<String>>,
@@ -434,6 +441,8 @@ pub fn fuzz(
                 warnings: Vec::new(),
                 elapsed: started.elapsed(),
                 adapter_time: Duration::ZERO,
+                reference_time: Duration::ZERO,
+                generate_time: Duration::ZERO,
             });
         }
     };
@@ -457,12 +466,15 @@ pub fn fuzz(
         restarts: AtomicU64::new(0),
         disagreeing: AtomicU64::new(0),
         adapter_nanos: AtomicU64::new(0),
+        reference_nanos: AtomicU64::new(0),
+        generate_nanos: AtomicU64::new(0),
         found: Mutex::new(BTreeMap::new()),
         faults: Mutex::new(Vec::new()),
         broken: Mutex::new(None),
         adapter: Mutex::new(Some(hello.adapter.clone())),
     };
     let running = AtomicU64::new(0);
+    let finished: Mutex<Option<Instant>> = Mutex::new(None);
     std::thread::scope(|scope| {
         let jobs = options.jobs.max(1);
         let mut first = Some(first);
@@ -474,16 +486,24 @@ pub fn fuzz(
             running.fetch_add(1, Ordering::SeqCst);
             let shared = &shared;
             let running = &running;
+            let finished = &finished;
             scope.spawn(move || {
                 let mut job = Job { shared, target, ready };
                 job.run();
                 let _ = job.target.finish();
+                if let Ok(mut last) = finished.lock() {
+                    *last = Some(Instant::now());
+                }
                 running.fetch_sub(1, Ordering::SeqCst);
             });
         }
+        let mut shown = Instant::now();
         while running.load(Ordering::SeqCst) > 0 {
-            std::thread::sleep(Duration::from_millis(100));
-            progress.update(shared.tally(), started.elapsed());
+            std::thread::sleep(Duration::from_millis(5));
+            if shown.elapsed() >= Duration::from_millis(100) {
+                shown = Instant::now();
+                progress.update(shared.tally(), started.elapsed());
+            }
         }
     });
     progress.done();
@@ -521,8 +541,10 @@ pub fn fuzz(
         distinct,
         broken,
         warnings,
-        elapsed: started.elapsed(),
+        elapsed: finished.into_inner().ok().flatten().unwrap_or_else(Instant::now).duration_since(started),
         adapter_time: Duration::from_nanos(get(&shared.adapter_nanos)),
+        reference_time: Duration::from_nanos(get(&shared.reference_nanos)),
+        generate_time: Duration::from_nanos(get(&shared.generate_nanos)),
     })
 }
 
@@ -586,7 +608,10 @@ impl Job<'_, '_> {
             if over {
                 break;
             }
-            let Some(case) = shared.generator.case(options.seed, index, &mut Reference) else { break };
+            let before = Instant::now();
+            let case = shared.generator.case(options.seed, index, &mut Reference);
+            add_time(&shared.generate_nanos, before);
+            let Some(case) = case else { break };
             shared.cases.fetch_add(1, Ordering::SeqCst);
             self.one(index, &case);
         }
@@ -610,8 +635,7 @@ impl Job<'_, '_> {
         }
         let before = Instant::now();
         let answer = self.target.call(op, args, &limits);
-        let nanos = u64::try_from(before.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.shared.adapter_nanos.fetch_add(nanos, Ordering::Relaxed);
+        add_time(&self.shared.adapter_nanos, before);
         let _ = self.target.take_log();
         match answer {
             Ok(response) => Answer::Response(response),
@@ -640,7 +664,9 @@ impl Job<'_, '_> {
 
     fn one(&mut self, index: u64, case: &Case) {
         let shared = self.shared;
+        let before = Instant::now();
         let reference = dispatch(&case.op, &case.args);
+        add_time(&shared.reference_nanos, before);
         let Some(test) = expected_case(&reference, &case.args) else {
             shared.skipped.fetch_add(1, Ordering::SeqCst);
             return;
@@ -779,6 +805,11 @@ impl Job<'_, '_> {
         }
         best
     }
+}
+
+fn add_time(total: &AtomicU64, since: Instant) {
+    let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    total.fetch_add(nanos, Ordering::Relaxed);
 }
 
 fn set(value: &mut Value, path: &[Step], new: Value) {

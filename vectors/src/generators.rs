@@ -117,6 +117,8 @@ pub struct Corpus {
     dict: BTreeMap<String, BTreeMap<String, Vec<Value>>>,
     /// Seeds that are large ([`LARGE_ARGS`]).
     large: Vec<bool>,
+    /// The dictionary's byte strings, decoded once: `op` then field name to bytes.
+    bytes: BTreeMap<String, BTreeMap<String, Vec<Vec<u8>>>>,
 }
 
 impl Corpus {
@@ -157,7 +159,19 @@ impl Corpus {
                 }
             }
         }
+        for (op, fields) in &corpus.dict {
+            let decoded = corpus.bytes.entry(op.clone()).or_default();
+            for (key, values) in fields {
+                let list: Vec<Vec<u8>> = values.iter().filter_map(|v| v.as_str().and_then(decode_hex)).collect();
+                decoded.insert(key.clone(), list);
+            }
+        }
         corpus
+    }
+
+    /// The byte strings field `key` takes in the seeds of `op`.
+    fn byte_values(&self, op: &str, key: &str) -> &[Vec<u8>] {
+        self.bytes.get(op).and_then(|d| d.get(key)).map_or(&[], Vec::as_slice)
     }
 
     fn add(
@@ -388,6 +402,14 @@ impl<'c> Generator<'c> {
         let mut mutation = Mutation { corpus: self.corpus, op: &op, seed: seed_case, rng: &mut rng };
         if (op == "envelope.open" || op == "envelope.decode") && mutation.rng.chance(1, 3) {
             mutation.fresh_envelope(&mut args, oracle);
+        } else if op == "envelope.open" && mutation.rng.chance(1, 4) {
+            // A faulty sender's envelope, opened as it is or changed further.
+            if let Some(faulty) = mutation.sender_fault() {
+                args = Value::Object(faulty);
+                if mutation.rng.chance(1, 2) {
+                    return Some(Case { op, seed: seed_index, args });
+                }
+            }
         }
         let rounds = 1 + usize::from(mutation.rng.chance(1, 2)) + usize::from(mutation.rng.chance(1, 4));
         for _ in 0..rounds {
@@ -476,8 +498,39 @@ impl Mutation<'_> {
         }
     }
 
+    /// `envelope.open` arguments of a faulty sender's envelope ([`envelope::sender_fault`]) made
+    /// from a seed of `envelope.seal`.
+    fn sender_fault(&mut self) -> Option<Map<String, Value>> {
+        let seeds = self.corpus.by_op.get("envelope.seal")?;
+        let index = *self.rng.pick(seeds)?;
+        if self.corpus.large[index] {
+            return None;
+        }
+        envelope::sender_fault(&self.corpus.seeds[index].args, self.rng)
+    }
+
     /// One mutation somewhere in `args`.
     fn apply(&mut self, args: &mut Value) {
+        // Two byte strings of one length change places (two keys, two parties).
+        if self.rng.chance(1, 12)
+            && let Some(map) = args.as_object_mut()
+        {
+            let pairs: Vec<(String, String)> = map
+                .iter()
+                .filter_map(|(a, va)| va.as_str().map(|t| (a, t.len())))
+                .flat_map(|(a, len)| {
+                    map.iter()
+                        .filter(move |(b, vb)| *b > a && vb.as_str().is_some_and(|t| t.len() == len && len > 0))
+                        .map(move |(b, _)| (a.clone(), b.clone()))
+                })
+                .collect();
+            if let Some((a, b)) = self.rng.pick(&pairs).cloned() {
+                let first = map.get(&a).cloned().unwrap_or(Value::Null);
+                let second = map.insert(b, first).unwrap_or(Value::Null);
+                map.insert(a, second);
+                return;
+            }
+        }
         let mut sites = Vec::new();
         sites_of(args, &mut Vec::new(), &mut sites);
         // Event lists are where scenarios live: they get a third of all mutations.
@@ -636,20 +689,13 @@ impl Mutation<'_> {
             return text::mutate(&bytes, self.rng);
         }
         if key == "envelope" && self.rng.chance(3, 4) {
-            let others: Vec<Vec<u8>> = self
-                .corpus
-                .values(self.op, "envelope")
-                .iter()
-                .filter_map(|v| v.as_str().and_then(decode_hex))
-                .collect();
-            return envelope::mutate(bytes, &others, self.corpus.values("envelope.seal", "ttl"), self.rng);
+            let others = self.corpus.byte_values(self.op, "envelope");
+            return envelope::mutate(bytes, others, self.corpus.values("envelope.seal", "ttl"), self.rng);
         }
         if self.seed.part == "session" && bytes.len() >= 32 && self.rng.chance(1, 4) {
             return self.bad_window(bytes);
         }
-        let others: Vec<Vec<u8>> =
-            self.corpus.values(self.op, key).iter().filter_map(|v| v.as_str().and_then(decode_hex)).collect();
-        bytes_mutate(bytes, &others, self.rng)
+        bytes_mutate(bytes, self.corpus.byte_values(self.op, key), self.rng)
     }
 
     /// A 32-byte window (a key or half a signature) becomes a bad point or scalar.

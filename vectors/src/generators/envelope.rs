@@ -4,9 +4,11 @@
 //! (`header || commitment || slots || payload`), leniently, to learn where each field lies; a
 //! mutation then changes one field where it lies, or cuts, grows or splices at a field's edge.
 
-use serde_json::Value;
+use cinder::envelope::{self as reference, Header, KEY_LEN, MESSAGE_ID_LEN, Recipient, padme};
+use cinder::testing::ReplayRng;
+use serde_json::{Map, Value};
 
-use super::{Rng, bytes_mutate};
+use super::{Rng, bytes_mutate, decode_hex};
 
 /// Where the fields of one envelope lie.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -230,6 +232,93 @@ pub fn mutate(mut bytes: Vec<u8>, others: &[Vec<u8>], ttls: &[Value], rng: &mut 
         _ => return bytes_mutate(bytes, others, rng),
     }
     bytes
+}
+
+/// An envelope only a faulty sender makes (ENV-031, ENV-032): the sealed part of an
+/// `envelope.seal` request, written by hand with one of its fields wrong — a burn time past the
+/// bound, an unknown content type, a content length that does not match, padding that is not zero
+/// or not the Padmé length — or with a commitment that is not its content key's, then sealed by
+/// the reference, authenticated as any envelope. The
+/// answer is the `envelope.open` arguments for one of its recipients.
+#[must_use]
+pub fn sender_fault(seal: &Value, rng: &mut Rng) -> Option<Map<String, Value>> {
+    let hex_of = |name: &str| seal.get(name).and_then(Value::as_str).and_then(decode_hex);
+    let int_of = |name: &str| seal.get(name).and_then(Value::as_u64);
+    let message_id: [u8; MESSAGE_ID_LEN] = hex_of("messageId")?.try_into().ok()?;
+    let conversation_id = hex_of("conversationId")?;
+    let sender_device = hex_of("senderDevice")?;
+    let content_key = hex_of("contentKey")?;
+    let body = hex_of("content")?;
+    let padded = seal.get("padded").and_then(Value::as_bool)?;
+    let header = Header {
+        message_id,
+        conversation_id: &conversation_id,
+        sender_device: &sender_device,
+        sent_at: int_of("sentAt")?,
+        ttl: u32::try_from(int_of("ttl")?).ok()?,
+        padded,
+    };
+    let mut recipients: Vec<(Vec<u8>, [u8; KEY_LEN])> = Vec::new();
+    for entry in seal.get("recipients")?.as_array()? {
+        let device = entry.get("device").and_then(Value::as_str).and_then(decode_hex)?;
+        let key: [u8; KEY_LEN] = entry.get("wrapKey").and_then(Value::as_str).and_then(decode_hex)?.try_into().ok()?;
+        recipients.push((device, key));
+    }
+    let mut bor = u32::try_from(int_of("bor")?).ok()?;
+    let mut content_type = u8::try_from(int_of("contentType")?).ok()?;
+    let mut stated_len = u32::try_from(body.len()).ok()?;
+    let mut pad_fault = 0;
+    let mut commitment = None;
+    match rng.below(6) {
+        5 => {
+            // A commitment that is not the content key's (ENV-023).
+            let mut foreign = [0u8; 32];
+            foreign.iter_mut().for_each(|b| *b = u8::try_from(rng.below(256)).unwrap_or(0));
+            commitment = Some(foreign);
+        }
+        0 => bor = *rng.pick(&[31_536_001, 31_536_000, u32::MAX, 86_401]).unwrap_or(&u32::MAX),
+        1 => content_type = *rng.pick(&[0, 4, 255]).unwrap_or(&0),
+        2 => stated_len = if rng.chance(1, 2) { stated_len + 1 } else { stated_len.saturating_sub(1) },
+        _ => pad_fault = 1 + rng.below(3),
+    }
+    let mut sealed = bor.to_be_bytes().to_vec();
+    sealed.push(content_type);
+    sealed.extend_from_slice(&stated_len.to_be_bytes());
+    sealed.extend_from_slice(&body);
+    let unpadded = sealed.len();
+    let target = if padded { padme(unpadded) } else { unpadded };
+    sealed.resize(target, 0);
+    match pad_fault {
+        1 if sealed.len() > unpadded => {
+            let at = unpadded + rng.below(sealed.len() - unpadded);
+            sealed[at] = 1;
+        }
+        1 | 2 => sealed.push(0),
+        3 if sealed.len() > unpadded => {
+            sealed.pop();
+        }
+        _ => {}
+    }
+    let mut list: Vec<Recipient<'_>> =
+        recipients.iter().map(|(device, wrap_key)| Recipient { device, wrap_key }).collect();
+    let mut out = vec![0u8; 4096 + sealed.len() + 113 * list.len()];
+    let mut replay = ReplayRng::new(&content_key);
+    let len = reference::seal_raw_sealed_part_for_testing_only(
+        &header,
+        &sealed,
+        commitment.as_ref(),
+        &mut list,
+        &mut replay,
+        &mut out,
+    )
+    .ok()?;
+    out.truncate(len);
+    let (device, key) = rng.pick(&recipients)?;
+    let mut args = Map::new();
+    args.insert("envelope".into(), hex::encode(&out).into());
+    args.insert("device".into(), hex::encode(device).into());
+    args.insert("wrapKey".into(), hex::encode(key).into());
+    Some(args)
 }
 
 #[cfg(test)]
