@@ -20,7 +20,7 @@ use crate::builder::{Case, GenerateError, Group, file, filler};
 use crate::format::VectorFile;
 
 /// The `Version:` of spec/identity.md these vectors test.
-pub const SPEC_VERSION: &str = "1.0.0";
+pub const SPEC_VERSION: &str = "1.1.0";
 
 const NOTES: &[(&str, &str)] = &[
     ("Whitespace", "Leading or trailing ASCII whitespace (SP, HT, LF, CR) that canonicalisation removes (IDH-003)."),
@@ -283,6 +283,21 @@ fn user_id_cases() -> Vec<Canon> {
             &["NonAscii", "InvalidUtf8"],
             b"\xc1\xa1lice",
         ),
+        bad(
+            "user-id-too-long-upper",
+            "65 upper-case characters: lower-casing does not shorten them.",
+            &["IDH-005", "IDH-006"],
+            &["PastBoundary", "CaseFolding"],
+            cat(&[&max_upper, b"D"]),
+        ),
+        ok(
+            "user-id-mixed-punctuation",
+            "Three different punctuation bytes in a row inside the ID.",
+            &["IDH-006"],
+            &[],
+            "a._-b",
+            "a._-b",
+        ),
     ]
 }
 
@@ -514,6 +529,95 @@ fn phone_cases() -> Vec<Canon> {
             &["IDH-002"],
             &["PastBoundary", "Separator"],
             cat(&[b"+1555010999", &repeat(b' ', 501), b"9"]),
+        ),
+        bad(
+            "phone-international-prefix-00-separated",
+            "The 00 dialling prefix, with separators after it.",
+            &["IDH-007"],
+            &["Separator"],
+            "00 44 20 7946 0000",
+        ),
+        bad(
+            "phone-tel-uri-separated",
+            "A tel: URI with separators.",
+            &["IDH-007"],
+            &["Separator"],
+            "tel:+1-555-010-9999",
+        ),
+        ok(
+            "phone-trunk-marker-spaced",
+            "'( 0 )' is not the three bytes '(0)': separators around a digit, so the zero is kept (IDH-008).",
+            &["IDH-008"],
+            &["Separator"],
+            "+44 ( 0 ) 20 7946 0000",
+            "+4402079460000",
+        ),
+        ok(
+            "phone-trunk-marker-space-before-close",
+            "'(0 )' is not the three bytes '(0)' either: the zero is kept.",
+            &["IDH-008"],
+            &["Separator"],
+            "+44 (0 )20 7946 0000",
+            "+4402079460000",
+        ),
+        ok(
+            "phone-area-code-zero-parenthesised",
+            "An Italian area code in parentheses: '(06)' is not '(0)'.",
+            &["IDH-008", "IDH-009"],
+            &["Separator"],
+            "+39 (06) 6988 4857",
+            "+390669884857",
+        ),
+        ok(
+            "phone-area-code-020-parenthesised",
+            "'(020)' is not '(0)': its zero is an ordinary digit.",
+            &["IDH-008"],
+            &["Separator"],
+            "+44 (020) 7946 0000",
+            "+4402079460000",
+        ),
+        bad(
+            "phone-inner-newline",
+            "A line feed inside the number is not a separator.",
+            &["IDH-003", "IDH-008"],
+            &[],
+            "+1555\n0109999",
+        ),
+        bad(
+            "phone-slash-area",
+            "'/' after the area code is not a separator.",
+            &["IDH-008"],
+            &["Separator"],
+            "+1 555/010-9999",
+        ),
+        bad(
+            "phone-vanity-lower",
+            "Lower-case letters are not translated to keypad digits either.",
+            &["IDH-008"],
+            &["Separator"],
+            "+1-800-flowers",
+        ),
+        bad("phone-extension-x", "An extension written with 'x'.", &["IDH-008"], &["Separator"], "+1 555 010 9999 x12"),
+        bad(
+            "phone-too-short-separated",
+            "Six digits with a separator.",
+            &["IDH-009"],
+            &["PastBoundary", "Separator"],
+            "+683 400",
+        ),
+        bad(
+            "phone-too-long-separated",
+            "Sixteen digits with separators.",
+            &["IDH-009"],
+            &["PastBoundary", "Separator"],
+            "+1 234 567 890 123 456",
+        ),
+        bad(
+            "phone-form-feed-before",
+            "A form feed before the number is not one of the four trimmed bytes.",
+            &["IDH-003", "IDH-007"],
+            &[],
+            "\x0c+15550109999",
         ),
     ]
 }
@@ -762,6 +866,98 @@ fn email_cases() -> Vec<Canon> {
             &["NonAscii", "InvalidUtf8"],
             b"alice@exampl\xc3",
         ),
+        ok(
+            "email-total-254-padded",
+            "A 254-byte address with whitespace around it: the bound applies after trimming (IDH-010).",
+            &["IDH-003", "IDH-010"],
+            &["Boundary", "Whitespace"],
+            cat(&[b"  ", &max_total, b"\r\n"]),
+            &max_total,
+        ),
+        ok(
+            "email-domain-252-padded",
+            "The 254-byte address of email-domain-252 with tabs around it.",
+            &["IDH-003", "IDH-010", "IDH-012"],
+            &["Boundary", "Whitespace"],
+            cat(&[b"\t", b"a@", &domain252, b"\t"]),
+            cat(&[b"a@", &domain252]),
+        ),
+        bad(
+            "email-raw-input-too-long",
+            "513 bytes of raw input, a valid address padded with spaces: the raw bound comes before trimming.",
+            &["IDH-002"],
+            &["PastBoundary", "Whitespace"],
+            cat(&[&repeat(b' ', 248), b"alice@example.com", &repeat(b' ', 248)]),
+        ),
+        bad(
+            "email-form-feed-after",
+            "A form feed after the address is not one of the four trimmed bytes.",
+            &["IDH-003", "IDH-012"],
+            &[],
+            "alice@example.com\x0c",
+        ),
+        bad(
+            "email-bom",
+            "A UTF-8 byte-order mark before the address is not stripped.",
+            &["IDH-004"],
+            &["NonAscii"],
+            "\u{feff}alice@example.com",
+        ),
+        bad(
+            "email-local-65-dotted",
+            "A 65-byte local part made of two atoms.",
+            &["IDH-011"],
+            &["PastBoundary"],
+            cat(&[&repeat(b'l', 32), b".", &repeat(b'l', 32), b"@example.com"]),
+        ),
+        bad(
+            "email-quoted-local-space",
+            "A quoted local part with a space inside.",
+            &["IDH-011"],
+            &[],
+            "\"al ice\"@example.com",
+        ),
+        bad("email-comment-leading", "A comment before the local part.", &["IDH-011"], &[], "(work)alice@example.com"),
+        bad("email-single-label-tld", "A bare top-level domain.", &["IDH-012"], &[], "bob@com"),
+        bad(
+            "email-label-64-inner",
+            "A 64-byte label in the middle of the domain.",
+            &["IDH-012"],
+            &["PastBoundary"],
+            cat(&[b"a@x.", &label63, b"d.com"]),
+        ),
+        bad(
+            "email-underscore-subdomain",
+            "A label starting with '_' (as in DNS service names).",
+            &["IDH-012"],
+            &[],
+            "a@_dmarc.example.com",
+        ),
+        bad("email-numeric-tld-short", "A last label of three digits.", &["IDH-012"], &[], "a@example.123"),
+        ok(
+            "email-numeric-labels",
+            "All-digit labels before the last one are allowed.",
+            &["IDH-012"],
+            &[],
+            "a@1.2.example.io",
+            "a@1.2.example.io",
+        ),
+        bad("email-address-literal-ipv6", "An IPv6 address literal.", &["IDH-012"], &[], "a@[IPv6:2001:db8::1]"),
+        bad(
+            "email-trailing-dot-upper",
+            "A trailing root dot after an upper-case domain.",
+            &["IDH-012"],
+            &["CaseFolding"],
+            "Alice@Example.COM.",
+        ),
+        ok(
+            "email-digit-first-tld",
+            "A last label that starts with a digit but is not all digits.",
+            &["IDH-012"],
+            &[],
+            "bob@example.3com",
+            "bob@example.3com",
+        ),
     ]
 }
 
@@ -806,6 +1002,7 @@ fn device_id_cases() -> Vec<Canon> {
         bad("device-id-empty", "No bytes.", &["IDH-013"], &[], []),
         bad("device-id-too-long", "129 bytes.", &["IDH-013"], &["PastBoundary"], cat(&[&max, &[0]])),
         bad("device-id-raw-input-too-long", "513 bytes.", &["IDH-002", "IDH-013"], &["PastBoundary"], repeat(7, 513)),
+        bad("device-id-too-long-text", "129 ASCII bytes.", &["IDH-013"], &["PastBoundary"], repeat(b'd', 129)),
     ]
 }
 
@@ -1263,6 +1460,7 @@ fn server_hash_group() -> Result<Group, GenerateError> {
     let email = client(IdentifierKind::Email, b"alice@example.com")?;
     let k_user = IdentifierKind::UserId;
     let k_phone = IdentifierKind::Phone;
+    let k_email = IdentifierKind::Email;
     let rows: Vec<(&str, &str, &[&str], &[&str], IdentifierKind, [u8; 32], &[u8], u32, Option<&str>)> = vec![
         (
             "server-user-id",
@@ -1408,6 +1606,50 @@ fn server_hash_group() -> Result<Group, GenerateError> {
             Rounds::MAX.get() + 1,
             Some("identity.invalid_rounds"),
         ),
+        (
+            "server-secret-too-short-email",
+            "A 31-byte secret under another kind: the bound does not depend on the kind.",
+            &["IDH-021"],
+            &["PastBoundary"],
+            k_email,
+            email.0,
+            &secret64[..31],
+            dflt,
+            Some("identity.invalid_salt"),
+        ),
+        (
+            "server-secret-too-long-user-id",
+            "A 65-byte secret for a user ID's client hash.",
+            &["IDH-021"],
+            &["PastBoundary"],
+            k_user,
+            user.0,
+            &secret65,
+            dflt,
+            Some("identity.invalid_salt"),
+        ),
+        (
+            "server-secret-max-email",
+            "A 64-byte secret for an address's client hash.",
+            &["IDH-021", "IDH-026"],
+            &["Boundary"],
+            k_email,
+            email.0,
+            &secret64,
+            dflt,
+            None,
+        ),
+        (
+            "server-rounds-max",
+            "1,000,000 rounds, the most allowed, in the server layer too.",
+            &["IDH-022", "IDH-026"],
+            &["Boundary", "Slow"],
+            k_phone,
+            phone.0,
+            &secret32,
+            Rounds::MAX.get(),
+            None,
+        ),
     ];
     for (id, comment, requirements, flags, kind, client_hash, secret, rounds, want) in rows {
         let case = Case { id, comment, requirements, flags };
@@ -1444,6 +1686,13 @@ fn lookup_group() -> Result<Group, GenerateError> {
         (0..1000u32).map(|i| (p, format!("+1 555 {:03} {:04}", i / 100, 1000 + i).into_bytes())).collect();
     let too_many: Vec<(IdentifierKind, Vec<u8>)> =
         (0..1001u32).map(|i| (p, format!("+1555{:07}", 1_000_000 + i).into_bytes())).collect();
+    // `n` entries, each one of five spellings of +15550109999 or +442079460000.
+    let spellings = |n: usize| -> Vec<(IdentifierKind, Vec<u8>)> {
+        let forms = ["+15550109999", "+1 555 010 9999", "+44 20 7946 0000", "+1 (555) 010-9999", "+44.20.7946.0000"];
+        (0..n).map(|i| (p, forms[i % forms.len()].as_bytes().to_vec())).collect()
+    };
+    let salt64 = filler("client salt 64", 64);
+    let salt65 = [salt64.as_slice(), &[0]].concat();
     let rows: Vec<(&str, &str, &[&str], &[&str], Vec<(IdentifierKind, Vec<u8>)>, &[u8], u32, Option<&str>)> = vec![
         (
             "lookup-one-phone",
@@ -1596,6 +1845,117 @@ fn lookup_group() -> Result<Group, GenerateError> {
             min - 1,
             Some("identity.invalid_rounds"),
         ),
+        (
+            "lookup-too-many-duplicates",
+            "1,001 copies of one number: the bound counts entries, not distinct hashes.",
+            &["IDH-030", "IDH-032"],
+            &["PastBoundary"],
+            vec![(p, b"+15550109999".to_vec()); 1001],
+            &salt,
+            min,
+            Some("identity.invalid_batch"),
+        ),
+        (
+            "lookup-too-many-spellings",
+            "1,001 entries that spell two numbers in several ways.",
+            &["IDH-030", "IDH-032"],
+            &["PastBoundary", "SameIdentifier"],
+            spellings(1001),
+            &salt,
+            min,
+            Some("identity.invalid_batch"),
+        ),
+        (
+            "lookup-max-entries-duplicates",
+            "1,000 entries that spell two numbers in several ways: two hashes.",
+            &["IDH-030", "IDH-032"],
+            &["Boundary", "SameIdentifier"],
+            spellings(1000),
+            &salt,
+            min,
+            None,
+        ),
+        (
+            "lookup-empty-max-salt",
+            "No entries, under the longest salt.",
+            &["IDH-030"],
+            &[],
+            Vec::new(),
+            &salt64,
+            min,
+            Some("identity.invalid_batch"),
+        ),
+        (
+            "lookup-bad-phone-then-user-id",
+            "Two faults, and the order IDH-031 makes binding decides: the kinds of the whole batch are checked \
+             before any entry is canonicalised, so a user ID after a bad phone number gives invalid_batch.",
+            &["IDH-030", "IDH-031"],
+            &[],
+            entries(&[(p, "5550109999"), (IdentifierKind::UserId, "alice")]),
+            &salt,
+            min,
+            Some("identity.invalid_batch"),
+        ),
+        (
+            "lookup-bad-email-then-device-id",
+            "Two faults (binding order, IDH-031): a device ID after a bad address gives invalid_batch.",
+            &["IDH-030", "IDH-031"],
+            &[],
+            entries(&[(e, "alice@"), (IdentifierKind::DeviceId, "abc")]),
+            &salt,
+            min,
+            Some("identity.invalid_batch"),
+        ),
+        (
+            "lookup-bad-phone-then-bad-email",
+            "Two bad entries (binding order, IDH-031): the first in batch order decides.",
+            &["IDH-031"],
+            &[],
+            entries(&[(p, "5550109999"), (e, "alice@")]),
+            &salt,
+            min,
+            Some("identity.invalid_phone"),
+        ),
+        (
+            "lookup-bad-email-then-bad-phone",
+            "The same two bad entries the other way round: the address decides.",
+            &["IDH-031"],
+            &[],
+            entries(&[(e, "alice@"), (p, "5550109999")]),
+            &salt,
+            min,
+            Some("identity.invalid_email"),
+        ),
+        (
+            "lookup-case-duplicates",
+            "One address in three cases: duplicates are removed after canonicalisation, one hash.",
+            &["IDH-031", "IDH-032"],
+            &["CaseFolding", "SameIdentifier"],
+            entries(&[(e, "Alice@Example.com"), (e, "alice@example.com"), (e, "ALICE@EXAMPLE.COM")]),
+            &salt,
+            min,
+            None,
+        ),
+        (
+            "lookup-salt-max",
+            "A 64-byte salt, the longest allowed.",
+            &["IDH-020"],
+            &["Boundary"],
+            entries(&[(p, "+15550109999")]),
+            &salt64,
+            min,
+            None,
+        ),
+        (
+            "lookup-salt-too-long",
+            "A 65-byte salt.",
+            &["IDH-020"],
+            &["PastBoundary"],
+            entries(&[(p, "+15550109999")]),
+            &salt65,
+            min,
+            Some("identity.invalid_salt"),
+        ),
     ];
     for (id, comment, requirements, flags, list, salt, rounds, want) in rows {
         let case = Case { id, comment, requirements, flags };
@@ -1729,6 +2089,33 @@ fn verification_group() -> Result<Group, GenerateError> {
             &[],
             [alice.as_slice(), &bob].concat(),
             carol.clone(),
+            Some("identity.invalid_key"),
+        ),
+        (
+            "code-same-key-zero",
+            "Both keys all zero.",
+            &["IDH-040"],
+            &[],
+            vec![0; 32],
+            vec![0; 32],
+            Some("identity.invalid_key"),
+        ),
+        (
+            "code-short-key-b",
+            "A 31-byte second key.",
+            &["IDH-040"],
+            &["PastBoundary"],
+            alice.clone(),
+            bob[..31].to_vec(),
+            Some("identity.invalid_key"),
+        ),
+        (
+            "code-long-key-a",
+            "A 33-byte first key.",
+            &["IDH-040"],
+            &["PastBoundary"],
+            [alice.as_slice(), &[0]].concat(),
+            bob.clone(),
             Some("identity.invalid_key"),
         ),
     ];
