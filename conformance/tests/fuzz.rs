@@ -105,9 +105,26 @@ fn the_command_writes_a_reproducer_that_run_replays_and_exits_as_run_does() {
         runner(&["fuzz", "--adapter", &format!("sh '{DATA}/adapters/exits-immediately.sh'"), "--cases", "5"]);
     assert_eq!(code, Some(2), "{text}");
     let hangs = format!("sh '{DATA}/adapters/hangs.sh'");
-    let (code, text) =
-        runner(&["fuzz", "--adapter", &hangs, "--ops", "identity.canonicalize", "--cases", "2", "--timeout", "0.3"]);
+    let (code, text) = runner(&[
+        "fuzz",
+        "--adapter",
+        &hangs,
+        "--ops",
+        "identity.canonicalize",
+        "--seed",
+        "1",
+        "--cases",
+        "2",
+        "--timeout",
+        "0.3",
+    ]);
+    // Seed 1's first two identity.canonicalize cases are both read by the reference, so both are sent.
     assert_eq!(code, Some(2), "an adapter that loses every case is broken: {text}");
     assert!(text.contains("2 lost to adapter faults") && text.contains("2 restarts"), "{text}");
+    let floods = format!("sh '{DATA}/adapters/floods.sh'");
+    let (code, text) =
+        runner(&["fuzz", "--adapter", &floods, "--ops", "identity.canonicalize", "--seed", "1", "--cases", "1"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("1 lost to adapter faults") && text.contains("longer than"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

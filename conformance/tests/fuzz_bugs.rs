@@ -267,6 +267,9 @@ fn fuzzing_each_broken_variant_finds_what_fuzz_md_says_and_its_reproducers_repla
     assert!(
         committed == table,
         "conformance/FUZZ.md is not what fuzzing finds: regenerate it with \
-         `CINDER_BLESS=1 cargo test -p cinder-conformance --test fuzz_bugs` and review the diff"
+         `CINDER_BLESS=1 cargo test -p cinder-conformance --test fuzz_bugs` (about 5 minutes) and review \
+         the diff. Fuzzing starts from the vector files, so any change to them (or to the generators in \
+         vectors/src/generators*, or to the broken adapters) moves the cases and calls for a new FUZZ.md, \
+         as it does for BUGS.md"
     );
 }
