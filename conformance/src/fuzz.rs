@@ -925,6 +925,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_reference_answers_every_generated_case_the_same_way_twice() {
+        // The oracle must be a function of the request: the generators always give the randomness
+        // an operation draws, so two answers to one generated request are equal.
+        let files = crate::load::load_builtin().expect("the built-in vectors load");
+        let corpus = corpus(&files);
+        let ops = corpus.ops();
+        let generator = Generator::new(&corpus, &ops);
+        let mut answered = 0;
+        for index in 0..600 {
+            let case = generator.case(9, index, &mut Reference).expect("a case");
+            let first = dispatch(&case.op, &case.args);
+            assert_eq!(first, dispatch(&case.op, &case.args), "case {index} ({}) answered twice differently", case.op);
+            answered += usize::from(expected_case(&first, &case.args).is_some());
+        }
+        assert!(answered > 400, "most generated cases are readable requests ({answered} of 600)");
+    }
+
+    #[test]
     fn ddmin_finds_the_one_item_that_matters() {
         let items: Vec<u32> = (0..100).collect();
         let kept = ddmin(items, &mut |c: &[u32]| c.contains(&37) && c.contains(&80));
