@@ -7,6 +7,17 @@ use std::time::Instant;
 
 use stateright::{Checker, Model, Property};
 
+/// Feeds formatted text to a hasher: a state hashes a reference type that is not `Hash` by its
+/// `Debug` text (`write!(HashWriter(hasher), "{value:?}")`).
+pub(crate) struct HashWriter<'a, H: core::hash::Hasher>(pub(crate) &'a mut H);
+
+impl<H: core::hash::Hasher> core::fmt::Write for HashWriter<'_, H> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
 /// A path as stateright gives it: each state with the action that led out of it.
 type Steps<M> = Vec<(<M as Model>::State, Option<<M as Model>::Action>)>;
 

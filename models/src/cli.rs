@@ -3,10 +3,10 @@
 use core::time::Duration;
 
 use crate::check::{self, Scenario};
-use crate::{expiry, retention, session};
+use crate::{expiry, retention, session, system};
 
 const USAGE: &str =
-    "usage: cinder-models check --depth N [--model expiry|retention|session] [--bug NAME] [--threads T]";
+    "usage: cinder-models check --depth N [--model expiry|retention|session|system] [--bug NAME] [--threads T]";
 
 struct Options {
     depth: usize,
@@ -86,8 +86,15 @@ pub fn main(args: &[String]) -> Result<bool, String> {
         };
         ok &= report("session", model, options.depth, options.threads, options.bug.is_some());
     }
+    if wanted("system") && options.bug.is_none() {
+        any = true;
+        ok &= report("system", system::SystemModel::new(options.depth), options.depth, options.threads, false);
+    }
     if !any {
-        return Err(format!("unknown model {:?} (expiry, retention, session)", options.model.unwrap_or_default()));
+        return Err(format!(
+            "unknown model {:?} (expiry, retention, session, system)",
+            options.model.unwrap_or_default()
+        ));
     }
     Ok(ok)
 }

@@ -30,7 +30,7 @@ use cinder::retention::{
 use serde_json::{Value, json};
 use stateright::{Model, Property};
 
-use crate::check::Scenario;
+use crate::check::{HashWriter, Scenario};
 
 /// The time of the model's first step (a day boundary).
 pub const T0: u64 = 1_767_225_600;
@@ -258,15 +258,6 @@ pub struct World {
     pub server: Server,
     /// What the bug adds.
     pub overlay: Overlay,
-}
-
-struct HashWriter<'a, H: Hasher>(&'a mut H);
-
-impl<H: Hasher> fmt::Write for HashWriter<'_, H> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write(s.as_bytes());
-        Ok(())
-    }
 }
 
 impl Hash for World {

@@ -2,7 +2,7 @@
 //! holds in every state within the bound, and each model reaches what its examples name. One test
 //! binary, so that `cargo test` checks the models side by side (one test thread each).
 
-use cinder_models::{check, expiry, retention, session};
+use cinder_models::{check, expiry, retention, session, system};
 use stateright::Model;
 
 mod support;
@@ -35,4 +35,14 @@ fn session_model_holds_on_the_reference() {
     support::assert_promises(&names, &["SYS-010", "SYS-014", "SYS-015", "SYS-016", "SYS-017"]);
     let run = check::run(model, support::SESSION_DEPTH, 1, false);
     support::assert_holds("session", &run);
+}
+
+/// The composed system (the server and the devices' copies together): SYS-018 and SYS-019.
+#[test]
+fn composed_system_holds_on_the_reference() {
+    let model = system::SystemModel::new(support::SYSTEM_DEPTH);
+    let names: Vec<&str> = model.properties().iter().map(|p| p.name).collect();
+    support::assert_promises(&names, &["SYS-018", "SYS-019"]);
+    let run = check::run(model, support::SYSTEM_DEPTH, 1, false);
+    support::assert_holds("system", &run);
 }

@@ -17,6 +17,9 @@ pub const RETENTION_TEETH_DEPTH: usize = 3;
 /// The session model's bound in `cargo test` (spec/system.md section 4).
 pub const SESSION_DEPTH: usize = 4;
 
+/// The composed system model's bound in `cargo test` (spec/system.md section 5).
+pub const SYSTEM_DEPTH: usize = 5;
+
 /// The session model's bound for a bug in the teeth test: the smallest at which it is found (the
 /// table's last column), since each state costs a replay of its handshakes.
 pub const fn session_teeth_depth(bug: cinder_models::session::Bug) -> usize {
