@@ -11,10 +11,11 @@
 //! time the same message was received.
 //!
 //! `session.handshake` is answered as the reference dispatch answers it (`session_handshake_with`,
-//! over the generator's glue), with one side swapped for a broken one: an initiator that skips the signed prekey's signature (the
-//! reference's `fault-injection` hook, the only way to reach inside its handshake), or a responder
-//! that takes the one-time prekey named by an init message out of its store before checking anything
-//! else, so that a refused message still uses it up.
+//! over the generator's glue), with one side swapped for a broken one: an initiator that skips the
+//! signed prekey's signature, or both sides with a lenient Ed25519 verifier (the reference's
+//! `fault-injection` hooks, the only way to reach inside its handshake), or a responder that takes
+//! the one-time prekey named by an init message out of its store before checking anything else, so
+//! that a refused message still uses it up.
 
 use cinder::session::{
     self, InitMessage, Initiated, LocalIdentity, PeerBundle, PrekeyStore, Session as Ratchet, SessionError, Trace,
@@ -37,6 +38,7 @@ pub(crate) enum Bug {
     SkipWindowOffByOne,
     FailedHandshakeConsumesPrekey,
     UnsignedPrekeyAccepted,
+    LenientSignatureVerify,
 }
 
 /// The session bugs, as `--list-bugs` shows them.
@@ -66,6 +68,13 @@ pub(crate) const BUGS: &[Info<Bug>] = &[
         breaks: "SES-015",
         summary: "the initiator uses a signed prekey without verifying its signature (its expiry is still checked)",
     },
+    Info {
+        bug: Bug::LenientSignatureVerify,
+        name: "session-lenient-signature-verify",
+        breaks: "SES-012",
+        summary: "both sides verify certificates and signed prekeys with a plain library verify (ed25519-dalek's \
+                  `verify`): S < L and the cofactorless equation, but no small-order or subgroup checks",
+    },
 ];
 
 /// The reference's initiator with the signed prekey's signature left unchecked.
@@ -76,6 +85,16 @@ fn initiate_unsigned(
     now: u64,
 ) -> Result<(Initiated, Trace), SessionError> {
     session::initiate_traced_without_prekey_signature_check_for_testing_only(me, peer, rng, now)
+}
+
+/// The reference's initiator with ed25519-dalek's plain `verify` in place of SES-012's.
+fn initiate_lenient(
+    me: &LocalIdentity<'_>,
+    peer: &PeerBundle<'_>,
+    rng: &mut ReplayRng<'_>,
+    now: u64,
+) -> Result<(Initiated, Trace), SessionError> {
+    session::initiate_traced_with_lenient_signatures_for_testing_only(me, peer, rng, now)
 }
 
 /// A responder that takes the named one-time prekey before any check: the reference's responder,
@@ -129,6 +148,10 @@ impl Session {
             let sides = match self.bug {
                 Some(Bug::UnsignedPrekeyAccepted) => Sides { initiate: initiate_unsigned, ..REFERENCE },
                 Some(Bug::FailedHandshakeConsumesPrekey) => Sides { respond: respond_taking_prekey_first, ..REFERENCE },
+                Some(Bug::LenientSignatureVerify) => Sides {
+                    initiate: initiate_lenient,
+                    respond: session::respond_with_lenient_signatures_for_testing_only,
+                },
                 _ => REFERENCE,
             };
             return session_handshake_with(args, sides);

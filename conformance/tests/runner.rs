@@ -174,6 +174,10 @@ fn reference_adapter_passes_every_case_of_every_repository_vector_file() {
         "run",
         "--adapter",
         &reference_adapter(),
+        // A debug build on a loaded 2-core machine takes seconds for the million-round hash: the
+        // default 10 s per response is for real adapters, not for this test's timing.
+        "--timeout",
+        "120",
         "--json",
         json.to_str().unwrap_or_default(),
         "--junit",
@@ -186,8 +190,9 @@ fn reference_adapter_passes_every_case_of_every_repository_vector_file() {
         out.stdout
     );
     assert!(out.last_line().contains("envelope ") && out.last_line().contains("identity "), "{}", out.stdout);
-    // 12 MB of vectors, requests of up to 2 MB: even debug binaries take seconds, not minutes.
-    assert!(out.elapsed < Duration::from_secs(60), "the run took {:?}", out.elapsed);
+    // 20 MB of vectors, requests of up to 2 MB: even debug binaries on a loaded machine take a minute
+    // or two, not ten (this only catches a runner that stalls; speed is measured in benches/).
+    assert!(out.elapsed < Duration::from_secs(600), "the run took {:?}", out.elapsed);
     let report = read_json(&json);
     assert_eq!(summary(&report), (u64::try_from(total).unwrap_or(u64::MAX), 0, 0, 0));
     assert_eq!(report["verdict"], "passed");

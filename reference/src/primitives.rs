@@ -259,8 +259,14 @@ pub fn ed25519_sign(seed: &[u8; ED25519_KEY_LEN], msg: &[u8]) -> [u8; ED25519_SI
     ed25519_dalek::SigningKey::from_bytes(seed).sign(msg).to_bytes()
 }
 
-/// Verifies an Ed25519 signature strictly: RFC 8032 section 5.1.7 without the cofactor, with `S`
-/// below the group order and neither the public key nor `R` of small order.
+/// Verifies an Ed25519 signature strictly, by the five rules of SES-012: `S` below the group order
+/// `L` as received (never reduced); `A` and `R` canonical encodings; `R` not of small order; `A` in
+/// the prime-order subgroup (`[8]A` not the identity and `[L]A` the identity); and the cofactorless
+/// equation `[S]B = R + [k]A` with `k` hashed over the bytes as received.
+///
+/// ed25519-dalek's `verify_strict` makes every check but two: it decodes a non-canonical `A` (a `y`
+/// of `p` or more, or the sign bit set on `x = 0`) and accepts an `A` with a torsion component that
+/// is not itself of small order. Both are checked here first.
 ///
 /// # Errors
 /// [`PrimitiveError::InvalidSignature`] for a public key that is not a curve point, or any failed
@@ -271,6 +277,29 @@ pub fn ed25519_verify(
     signature: &[u8; ED25519_SIGNATURE_LEN],
 ) -> Result<(), PrimitiveError> {
     let key = ed25519_dalek::VerifyingKey::from_bytes(public).map_err(|_| PrimitiveError::InvalidSignature)?;
+    let point = key.to_edwards();
+    // Canonical A: the decoded point re-encodes to the bytes received.
+    if point.compress().to_bytes() != *public || !point.is_torsion_free() {
+        return Err(PrimitiveError::InvalidSignature);
+    }
     key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(signature))
         .map_err(|_| PrimitiveError::InvalidSignature)
+}
+
+/// A deliberately lenient Ed25519 verifier: ed25519-dalek's plain `verify` (cofactorless, `S`
+/// below `L`, but no small-order or torsion checks), which accepts the identity-point forgery that
+/// SES-012 refuses. Only for the conformance kit's broken adapter, to show that the vectors catch
+/// such a verifier. Never use it.
+///
+/// # Errors
+/// [`PrimitiveError::InvalidSignature`] when even the lenient checks fail.
+#[cfg(feature = "fault-injection")]
+pub fn ed25519_verify_lenient_for_testing_only(
+    public: &[u8; ED25519_KEY_LEN],
+    msg: &[u8],
+    signature: &[u8; ED25519_SIGNATURE_LEN],
+) -> Result<(), PrimitiveError> {
+    use ed25519_dalek::Verifier;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(public).map_err(|_| PrimitiveError::InvalidSignature)?;
+    key.verify(msg, &ed25519_dalek::Signature::from_bytes(signature)).map_err(|_| PrimitiveError::InvalidSignature)
 }

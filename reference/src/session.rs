@@ -76,11 +76,14 @@ mod network;
 mod ratchet;
 
 pub use chain::{Certificate, SignedPrekey};
-#[cfg(feature = "fault-injection")]
-pub use handshake::initiate_traced_without_prekey_signature_check_for_testing_only;
 pub use handshake::{
     InitMessage, Initiated, LocalIdentity, PeerBundle, PrekeyStore, Trace, initiate, initiate_traced_for_testing_only,
     respond,
+};
+#[cfg(feature = "fault-injection")]
+pub use handshake::{
+    initiate_traced_with_lenient_signatures_for_testing_only,
+    initiate_traced_without_prekey_signature_check_for_testing_only, respond_with_lenient_signatures_for_testing_only,
 };
 pub use network::{
     AccountSetup, AccountStatus, DeviceSetup, DeviceStatus, Event, MAX_NETWORK_ITEMS, Network, Output, SealRequest,

@@ -14,18 +14,19 @@ reference or the vector generator. For every test it recomputes the result from 
   `seal` and `open` events come from vectors/crosscheck/envelope.py, the independent implementation
   of the envelope chapter.
 
-Primitives come from outside this project: X25519, Ed25519, HKDF and ChaCha20-Poly1305 from the
-`cryptography` package, HMAC and SHA-256 from the standard library. Before touching the vectors the
-script checks them against published answers (RFC 8032 section 7.1 tests 1 to 3, RFC 7748 section
+Primitives come from outside this project: X25519, Ed25519 signing, HKDF and ChaCha20-Poly1305 from
+the `cryptography` package (Ed25519 verification is written out, see below), HMAC and SHA-256
+from the standard library. Before touching the vectors the script checks them against published answers (RFC 8032 section 7.1 tests 1 to 3, RFC 7748 section
 6.1, RFC 5869 appendix A.1), and checks its own encodings, chain step and receive window against
 values worked out by hand from the chapter.
 
 How this model reads the places where the chapter leaves room (each is stated so that a mismatch
 that relies on one of them can be recognised):
 
-- Ed25519 verification is `cryptography`'s (OpenSSL), which checks `S < L` but not that `A` or `R`
-  have small order (SES-012 requires both). No vector has a small-order `A` or `R`; the Rust tests
-  cover that rule.
+- Ed25519 verification is written out here from RFC 8032 with SES-012's five rules (`ed25519_ok`),
+  not `cryptography`'s: OpenSSL's verify accepts small-order keys and `R`. After the vectors, the
+  script runs every handshake case again under each lenient reading of SIGNATURE_MUTATIONS
+  (OpenSSL's own verify among them) and fails if one is caught by fewer than two cases.
 - X25519 through `cryptography` refuses an all-zero output with an exception; this model treats
   that exception, and only it, as `session.invalid_key` (SES-023), and checks the output for zeros
   itself as well.
@@ -45,6 +46,7 @@ file is missing or malformed. Python 3.9 or later and the `cryptography` package
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import hmac
 import importlib.util
@@ -172,12 +174,156 @@ def ed25519_sign(seed: bytes, msg: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(seed).sign(msg)
 
 
-def ed25519_ok(public: bytes, msg: bytes, sig: bytes) -> bool:
+# Ed25519 verification (SES-012), written out from RFC 8032 in affine coordinates rather than taken
+# from `cryptography`: OpenSSL's verify accepts keys and `R` of small order (see `openssl_accepts`,
+# kept only to report what it does). The rules, numbered as in SES-012:
+#   1. S < L, S as received;  2. A and R canonical;  3. [8]R is not the identity;
+#   4. [8]A is not the identity and [L]A is;  5. [S]B == R + [k]A, k = SHA-512(R || A || M) mod L.
+# SIGNATURE_READING names the lenient readings of SIGNATURE_MUTATIONS to apply instead (empty: the
+# rules as written); report_leniency and the misreadings driver set it.
+
+ED_P = 2**255 - 19
+ED_L = 2**252 + 27742317777372353535851937790883648493
+ED_D = -121665 * pow(121666, -1, ED_P) % ED_P
+ED_SQRT_M1 = pow(2, (ED_P - 1) // 4, ED_P)
+ED_O = (0, 1)
+ED_B = None  # set below, once decoding exists
+
+SIGNATURE_MUTATIONS = {
+    "ed25519_no_small_order_checks": (
+        ("SES-012",),
+        "no small-order or subgroup check on A or R (a plain library verify, ed25519-dalek's verify)",
+        "library-default",
+    ),
+    "ed25519_openssl_verify": (
+        ("SES-012",),
+        "the platform's verify: OpenSSL's Ed25519 through the cryptography package",
+        "library-default",
+    ),
+    "ed25519_no_r_check": (("SES-012",), "R of small order accepted (rule 3 skipped)", "lenient-check"),
+    "ed25519_no_key_order_check": (("SES-012",), "[8]A is not checked: the identity as key passes", "lenient-check"),
+    "ed25519_no_subgroup_check": (
+        ("SES-012",),
+        "[L]A is not checked: a mixed-order key passes (ed25519-dalek's verify_strict)",
+        "lenient-check",
+    ),
+    "ed25519_reduce_s": (("SES-012",), "S reduced mod L instead of S >= L refused", "lenient-check"),
+    "ed25519_mask_s": (("SES-012",), "the top three bits of S cleared, as if S were a clamped scalar", "wrong-rule"),
+    "ed25519_cofactored": (
+        ("SES-012",),
+        "the cofactored equation [8][S]B == [8]R + [8][k]A (RFC 8032 allows it) with every other check",
+        "wrong-rule",
+    ),
+    "ed25519_cofactored_lenient": (
+        ("SES-012",),
+        "the cofactored equation and no small-order or subgroup checks",
+        "library-default",
+    ),
+    "ed25519_lax_decoding": (
+        ("SES-012",),
+        "non-canonical encodings decoded (y reduced mod p, the sign of x = 0 ignored)",
+        "lenient-check",
+    ),
+}
+SIGNATURE_EQUIVALENT = {
+    "ed25519_lax_decoding": "every non-canonical encoding of a point is of a point with y < 19 or x = 0; "
+    "those a signer can use (it must know the discrete log of A, and R = [S]B - [k]A) are the small-order "
+    "points, which rules 3 and 4 refuse however they are decoded, so no vector can tell rule 2 apart",
+}
+SIGNATURE_READING: frozenset = frozenset()
+
+
+def ed_add(p, q):
+    (x1, y1), (x2, y2) = p, q
+    t = ED_D * x1 * x2 * y1 * y2 % ED_P
+    return (
+        (x1 * y2 + x2 * y1) * pow(1 + t, -1, ED_P) % ED_P,
+        (y1 * y2 + x1 * x2) * pow(1 - t, -1, ED_P) % ED_P,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def ed_mul(n: int, point):
+    acc = ED_O
+    for bit in bin(n)[2:]:
+        acc = ed_add(acc, acc)
+        if bit == "1":
+            acc = ed_add(acc, point)
+    return acc
+
+
+def ed_decode(encoding: bytes, lax: bool):
+    """RFC 8032 section 5.1.3; `lax` also takes y >= p and a sign bit on x = 0. None: no point."""
+    n = int.from_bytes(encoding, "little")
+    sign, y = n >> 255, n & (2**255 - 1)
+    if y >= ED_P:
+        if not lax:
+            return None
+        y -= ED_P
+    xx = (y * y - 1) * pow(ED_D * y * y + 1, -1, ED_P) % ED_P
+    x = pow(xx, (ED_P + 3) // 8, ED_P)
+    if (x * x - xx) % ED_P:
+        x = x * ED_SQRT_M1 % ED_P
+    if (x * x - xx) % ED_P:
+        return None
+    if x == 0 and sign and not lax:
+        return None
+    if x & 1 != sign:
+        x = -x % ED_P
+    return (x, y)
+
+
+ED_B = ed_decode((4 * pow(5, -1, ED_P) % ED_P).to_bytes(32, "little"), False)
+
+
+def openssl_accepts(public: bytes, msg: bytes, sig: bytes) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(public).verify(sig, msg)
         return True
     except (InvalidSignature, ValueError):
         return False
+
+
+_ED_CACHE: dict = {}
+
+
+def ed25519_ok(public: bytes, msg: bytes, sig: bytes, reading: frozenset | None = None) -> bool:
+    """SES-012's five rules (or the lenient `reading`, SIGNATURE_READING by default)."""
+    reading = SIGNATURE_READING if reading is None else reading
+    key = (public, msg, sig, reading)
+    if key not in _ED_CACHE:
+        _ED_CACHE[key] = _ed25519_check(public, msg, sig, reading)
+    return _ED_CACHE[key]
+
+
+def _ed25519_check(public: bytes, msg: bytes, sig: bytes, reading: frozenset) -> bool:
+    if "ed25519_openssl_verify" in reading:
+        return openssl_accepts(public, msg, sig)
+    if len(public) != 32 or len(sig) != 64:
+        return False
+    lax = "ed25519_lax_decoding" in reading
+    a, r = ed_decode(public, lax), ed_decode(sig[:32], lax)
+    if a is None or r is None:
+        return False
+    s = int.from_bytes(sig[32:], "little")
+    if "ed25519_mask_s" in reading:
+        s &= 2**253 - 1
+    if s >= ED_L:  # rule 1
+        if "ed25519_reduce_s" not in reading:
+            return False
+        s %= ED_L
+    lenient = {"ed25519_no_small_order_checks", "ed25519_cofactored_lenient"} & reading
+    if not lenient and "ed25519_no_r_check" not in reading and ed_mul(8, r) == ED_O:  # rule 3
+        return False
+    if not lenient and "ed25519_no_key_order_check" not in reading and ed_mul(8, a) == ED_O:  # rule 4
+        return False
+    if not lenient and "ed25519_no_subgroup_check" not in reading and ed_mul(ED_L, a) != ED_O:  # rule 4
+        return False
+    k = int.from_bytes(hashlib.sha512(sig[:32] + public + msg).digest(), "little") % ED_L
+    left, right = ed_mul(s, ED_B), ed_add(r, ed_mul(k, a))
+    if {"ed25519_cofactored", "ed25519_cofactored_lenient"} & reading:
+        return ed_mul(8, left) == ed_mul(8, right)
+    return left == right  # rule 5
 
 
 def vec8(x: bytes) -> bytes:
@@ -1072,37 +1218,78 @@ def check_vectors(path: str) -> int:
             return 2
         for test in group["tests"]:
             name = f"session/{group['group']}/{test['id']}"
-            try:
-                got, error = op(test["args"]), None
-            except Refused as r:
-                got, error = None, r.code
-            except BadArgs as b:
-                got, error = None, f"adapter.bad_request ({b})"
-            except Exception as e:  # a fault of this model: report it as a mismatch, keep going
-                got, error = None, f"model failure {type(e).__name__}: {e}"
-            if test["result"] == "valid":
-                if error is not None:
-                    print(f"MISMATCH {name}: expected success, computed {error}")
-                    counts["mismatch"] += 1
-                    continue
-                diff = first_difference(test["expected"], got)
-                if diff:
-                    print(f"MISMATCH {name}: {diff}")
-                    counts["mismatch"] += 1
-                    continue
-                counts["valid"] += 1
-                counts["steps"] += len(got.get("steps", []))
+            mismatch, steps = outcome_mismatch(op, test)
+            if mismatch:
+                print(f"MISMATCH {name}: {mismatch}")
+                counts["mismatch"] += 1
             else:
-                if error != test["error"]:
-                    print(f"MISMATCH {name}: expected {test['error']}, computed {error or 'success'}")
-                    counts["mismatch"] += 1
-                    continue
-                counts["invalid"] += 1
+                counts["valid" if test["result"] == "valid" else "invalid"] += 1
+                counts["steps"] += steps
     print(
         f"crosscheck session: {counts['valid']} valid recomputed ({counts['steps']} scenario steps), "
         f"{counts['invalid']} invalid rejected, {counts['mismatch']} mismatches"
     )
-    return 1 if counts["mismatch"] else 0
+    if counts["mismatch"]:
+        return 1
+    return report_leniency(data)
+
+
+def outcome_mismatch(op, test: dict) -> tuple[str | None, int]:
+    """What is wrong with this model's answer to `test` (None: nothing), and its scenario steps."""
+    try:
+        got, error = op(test["args"]), None
+    except Refused as r:
+        got, error = None, r.code
+    except BadArgs as b:
+        got, error = None, f"adapter.bad_request ({b})"
+    except Exception as e:  # a fault of this model: report it as a mismatch, keep going
+        got, error = None, f"model failure {type(e).__name__}: {e}"
+    if test["result"] != "valid":
+        return (None if error == test["error"] else f"expected {test['error']}, computed {error or 'success'}"), 0
+    if error is not None:
+        return f"expected success, computed {error}", 0
+    diff = first_difference(test["expected"], got)
+    return (diff or None), len(got.get("steps", []))
+
+
+def report_leniency(data: dict) -> int:
+    """Every handshake case again under each lenient Ed25519 reading: each must be caught by two
+    cases at least (one declared equivalent by none), or the vectors let such a verifier pass."""
+    global SIGNATURE_READING
+    cases = [(g["group"], t) for g in data["testGroups"] if g["op"] == "session.handshake" for t in g["tests"]]
+    bad = 0
+    print(f"lenient Ed25519 readings (SES-012), over {len(cases)} handshake cases:")
+    try:
+        for name, (_, what, _) in SIGNATURE_MUTATIONS.items():
+            SIGNATURE_READING = frozenset({name})
+            caught = [f"{g}/{t['id']}" for g, t in cases if outcome_mismatch(op_handshake, t)[0]]
+            equivalent = name in SIGNATURE_EQUIVALENT
+            ok = not caught if equivalent else len(caught) >= 2
+            bad += not ok
+            verdict = "equivalent" if equivalent else f"caught by {len(caught)}"
+            print(f"  {'ok  ' if ok else 'FAIL'} {name}: {verdict} ({what})")
+            if not ok or len(caught) <= 3:
+                for c in caught:
+                    print(f"         {c}")
+    finally:
+        SIGNATURE_READING = frozenset()
+    strict = [t for g, t in cases if g == "signature-strictness"]
+    accepted = [t["id"] for t in strict if openssl_accepts_case(t)]
+    print(f"OpenSSL's verify (cryptography) lets {len(accepted)} of {len(strict)} signature-strictness cases through")
+    return 1 if bad else 0
+
+
+def openssl_accepts_case(test: dict) -> bool:
+    """Whether the handshake of `test` succeeds with OpenSSL's verify in place of SES-012's."""
+    global SIGNATURE_READING
+    saved, SIGNATURE_READING = SIGNATURE_READING, frozenset({"ed25519_openssl_verify"})
+    try:
+        op_handshake(test["args"])
+        return True
+    except (Refused, BadArgs):
+        return False
+    finally:
+        SIGNATURE_READING = saved
 
 
 def main() -> int:

@@ -17,6 +17,7 @@
 //! if the reference disagrees. Keys, messages and checkpoints come from the reference and are
 //! recomputed independently by `vectors/crosscheck/session.py`.
 
+mod forge;
 mod ops;
 
 pub use ops::{
@@ -30,7 +31,7 @@ use crate::builder::{Case, GenerateError, Group, file, filler};
 use crate::format::VectorFile;
 
 /// The `Version:` of spec/session.md these vectors test.
-pub const SPEC_VERSION: &str = "1.0.0";
+pub const SPEC_VERSION: &str = "1.1.0";
 
 /// 2026-01-01T00:00:00Z, the time most cases happen at.
 const T0: u64 = 1_767_225_600;
@@ -48,6 +49,10 @@ const NOTES: &[(&str, &str)] = &[
     ("NoOneTimePrekey", "The handshake uses no one-time prekey."),
     ("Tampered", "Bytes of a valid certificate, signed prekey, init message, session header or envelope were changed."),
     ("SmallOrder", "A public key of small order, so that an X25519 output is all zero (SES-023)."),
+    (
+        "StrictSignature",
+        "A signature that SES-012's strict rules refuse and a plain library verify may accept: S >= L, R or the key of small or mixed order, a non-canonical encoding.",
+    ),
     ("Truncated", "An encoding cut short."),
     ("Trailing", "An encoding with bytes after its end."),
     ("WrongParty", "A certificate, prekey or message that is valid, but for another account or device."),
@@ -103,6 +108,9 @@ struct Dev {
     account: Vec<u8>,
     device: Vec<u8>,
     root_seed: [u8; 32],
+    /// A root key that is not `root_seed`'s public key: the forged keys of the signature-strictness
+    /// cases, which the account's devices then hold as theirs.
+    root_public: Option<[u8; 32]>,
     signing_seed: [u8; 32],
     identity: [u8; 32],
     spk_id: u32,
@@ -150,6 +158,7 @@ fn dev_with(account: &[u8], device: &[u8], not_before: u64, not_after: u64, spk_
         account: account.to_vec(),
         device: device.to_vec(),
         root_seed: root,
+        root_public: None,
         signing_seed,
         identity,
         spk_id: 1,
@@ -162,7 +171,7 @@ fn dev_with(account: &[u8], device: &[u8], not_before: u64, not_after: u64, spk_
 
 impl Dev {
     fn root_key(&self) -> [u8; 32] {
-        SigningSecret::from_bytes(self.root_seed).public_key()
+        self.root_public.unwrap_or_else(|| SigningSecret::from_bytes(self.root_seed).public_key())
     }
 
     fn signing(&self) -> SigningSecret {
@@ -1229,6 +1238,151 @@ fn invalid_responses() -> Result<Vec<Hs>, GenerateError> {
     Ok(v)
 }
 
+/// The labels of the certificate and signed-prekey statements (SES-010, SES-011), as the spec writes
+/// them: the forged signatures are made here, not by the reference.
+const DEVICE_STATEMENT_LABEL: &[u8] = b"cinder-ses-v1 device";
+const PREKEY_STATEMENT_LABEL: &[u8] = b"cinder-ses-v1 prekey";
+
+/// Which signature of a handshake a signature-strictness case forges.
+#[derive(Clone, Copy, Debug)]
+enum Signed {
+    /// The responder's certificate in the bundle, under its account's root key (SES-014 step 3).
+    BundleCertificate,
+    /// The responder's signed prekey in the bundle, under the device signing key (SES-015).
+    BundleSignedPrekey,
+    /// The initiator's certificate in the init message, checked by the responder (SES-026 step 3).
+    InitiatorCertificate,
+}
+
+/// Replaces the signature (the last 64 bytes) of a certificate or signed prekey encoding.
+fn with_signature(mut bytes: Vec<u8>, signature: &[u8; 64]) -> Vec<u8> {
+    let at = bytes.len() - 64;
+    bytes[at..].copy_from_slice(signature);
+    bytes
+}
+
+/// A certificate of `d` signed by `forgery` under its root seed, valid until `until`: the forged
+/// encoding and the key to check it with.
+fn forged_certificate(d: &Dev, forgery: forge::Forgery, until: u64) -> Option<([u8; 32], Vec<u8>)> {
+    let genuine = Certificate::issue(
+        &SigningSecret::from_bytes(d.root_seed),
+        &id(&d.account),
+        &id(&d.device),
+        public(&d.identity),
+        d.signing().public_key(),
+        CERT_FROM,
+        until,
+    )
+    .to_vec();
+    let statement = [DEVICE_STATEMENT_LABEL, &genuine[..genuine.len() - 64]].concat();
+    let (key, signature) = forge::forge(forgery, &d.root_seed, &statement)?;
+    Some((key, with_signature(genuine, &signature)))
+}
+
+/// A signed prekey of `d` signed by `forgery` under its signing seed, valid until `until`: the
+/// forged encoding and the device signing key to check it with.
+fn forged_prekey(d: &Dev, forgery: forge::Forgery, until: u64) -> Option<([u8; 32], Vec<u8>)> {
+    let genuine =
+        SignedPrekey::sign(&d.signing(), &id(&d.account), &id(&d.device), d.spk_id, public(&d.spk_secret), until)
+            .to_vec();
+    let ids = [
+        [u8::try_from(d.account.len()).ok()?].as_slice(),
+        &d.account,
+        &[u8::try_from(d.device.len()).ok()?],
+        &d.device,
+    ]
+    .concat();
+    let statement = [PREKEY_STATEMENT_LABEL, &ids, &genuine[..genuine.len() - 64]].concat();
+    let (key, signature) = forge::forge(forgery, &d.signing_seed, &statement)?;
+    Some((key, with_signature(genuine, &signature)))
+}
+
+/// The first validity end at or below `until` (a second earlier at a time) whose statement suits
+/// `forgery`, and what `make` forges with it.
+fn first_suitable(
+    until: u64,
+    forgery: forge::Forgery,
+    make: impl Fn(u64) -> Option<([u8; 32], Vec<u8>)>,
+) -> Result<(u64, [u8; 32], Vec<u8>), GenerateError> {
+    (0..1024u64)
+        .find_map(|back| make(until - back).map(|(key, bytes)| (until - back, key, bytes)))
+        .ok_or_else(|| GenerateError(format!("{}: no statement in 1024 suits the forgery", forgery.name())))
+}
+
+fn decoded(bytes: &[u8], what: &str) -> Result<Certificate, GenerateError> {
+    Certificate::decode(bytes)
+        .map_err(|e| GenerateError(format!("{what}: the forged certificate does not decode: {e}")))
+}
+
+/// SES-012 rule by rule: for each of the three signatures a handshake checks, every forgery of
+/// [`forge::Forgery`]. Whoever holds the forged key holds it as its own (the responder its forged
+/// certificate and root key, the initiator likewise), so that an implementation with a lenient
+/// verifier completes the handshake and reports keys where the case expects
+/// `session.authentication_failed`.
+fn signature_strictness() -> Result<Vec<Hs>, GenerateError> {
+    let alice = dev("alice", "alice-phone");
+    let bob = dev("bob", "bob-phone");
+    let mut v = Vec::new();
+    for signed in [Signed::BundleCertificate, Signed::BundleSignedPrekey, Signed::InitiatorCertificate] {
+        for forgery in forge::Forgery::all() {
+            let (target, reqs): (&str, &[&'static str]) = match signed {
+                Signed::BundleCertificate => ("bundle-certificate", &["SES-012", "SES-014", "SES-025"]),
+                Signed::BundleSignedPrekey => ("bundle-signed-prekey", &["SES-012", "SES-015", "SES-025"]),
+                Signed::InitiatorCertificate => ("initiator-certificate", &["SES-012", "SES-014", "SES-026"]),
+            };
+            let case_id = format!("{target}-{}", forgery.name());
+            let mut c = hs(&case_id, "", reqs, &["StrictSignature"], &alice, &bob, true);
+            let (what, until) = match signed {
+                Signed::BundleCertificate => {
+                    let (until, key, bytes) =
+                        first_suitable(CERT_UNTIL, forgery, |u| forged_certificate(&bob, forgery, u))?;
+                    c.bundle.cert = bytes.clone();
+                    c.bundle.root = key;
+                    c.responder.cert = decoded(&bytes, &case_id)?;
+                    c.responder.root_public = Some(key);
+                    ("bob-phone's certificate in the bundle", until)
+                }
+                Signed::BundleSignedPrekey => {
+                    let (until, key, bytes) = first_suitable(SPK_UNTIL, forgery, |u| forged_prekey(&bob, forgery, u))?;
+                    // The device signing key is the forged one, in a certificate the root key signs.
+                    let cert = Certificate::issue(
+                        &SigningSecret::from_bytes(bob.root_seed),
+                        &id(b"bob"),
+                        &id(b"bob-phone"),
+                        public(&bob.identity),
+                        key,
+                        CERT_FROM,
+                        CERT_UNTIL,
+                    );
+                    c.bundle.cert = cert.to_vec();
+                    c.bundle.spk = bytes;
+                    c.responder.cert = cert;
+                    c.signed = vec![(bob.spk_id, bob.spk_secret, until)];
+                    (
+                        "bob-phone's signed prekey in the bundle, under the device signing key its certificate names,",
+                        until,
+                    )
+                }
+                Signed::InitiatorCertificate => {
+                    let (until, key, bytes) =
+                        first_suitable(CERT_UNTIL, forgery, |u| forged_certificate(&alice, forgery, u))?;
+                    c.initiator.cert = decoded(&bytes, &case_id)?;
+                    c.initiator_cert = bytes;
+                    c.initiator.root_public = Some(key);
+                    ("alice-phone's certificate in the init message, checked by the responder,", until)
+                }
+            };
+            c.comment = format!(
+                "SES-012 {}: {what} carries {} (not_after {until}). Strict verification refuses it; the key is the signer's own on both sides, so a lenient verifier completes the handshake.",
+                forgery.rules(),
+                forgery.describe()
+            );
+            v.push(c.fails("session.authentication_failed"));
+        }
+    }
+    Ok(v)
+}
+
 fn handshake_group(name: &str, description: &str, cases: Vec<Hs>) -> Result<Group, GenerateError> {
     let mut g = Group::new(name, "session.handshake", description);
     for c in cases {
@@ -2196,6 +2350,12 @@ pub fn generate() -> Result<VectorFile, GenerateError> {
         )?
         .finish(),
         scenario_group("walks", "Fixed-seed walks over every event kind (SES-081).", walk_scenarios(40))?.finish(),
+        handshake_group(
+            "signature-strictness",
+            "Each of the three signatures a handshake checks, forged to break SES-012's strict rules (S >= L, small-order R, small-order, non-canonical and mixed-order keys), one case per forgery: every one is session.authentication_failed.",
+            signature_strictness()?,
+        )?
+        .finish(),
     ];
     Ok(file("session", SPEC_VERSION, HEADER, NOTES, groups))
 }

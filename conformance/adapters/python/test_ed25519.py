@@ -63,6 +63,27 @@ def main() -> int:
     base = ed.decode_point(le(4 * pow(5, ed.P - 2, ed.P) % ed.P))
     check(base is not None and not ed.small_order(base), "the base point decodes and has large order")
     check(ed.same(ed.multiply(ed.L, base), ed.IDENTITY), "[L]B is the identity")
+    # A mixed-order key A = [1]B + (0, -1): not of small order, but [L]A is not the identity. A
+    # signature with r = 2 and S = r + k (a = 1) passes the cofactorless equation whenever k is even;
+    # check 4 alone refuses it.
+    import hashlib
+
+    def encode(point) -> bytes:
+        zi = pow(point[2], ed.P - 2, ed.P)
+        x, y = point[0] * zi % ed.P, point[1] * zi % ed.P
+        return le(y | (x & 1) << 255)
+
+    mixed = encode(ed.add(base, ed.decode_point(order2)))
+    r_enc = encode(ed.multiply(2, base))
+    for i in range(64):
+        msg = bytes([i])
+        k = int.from_bytes(hashlib.sha512(r_enc + mixed + msg).digest(), "little") % ed.L
+        if k % 2 == 0:
+            break
+    sig = r_enc + le((2 + k) % ed.L)
+    lhs, rhs = ed.multiply((2 + k) % ed.L, base), ed.add(ed.decode_point(r_enc), ed.multiply(k, ed.decode_point(mixed)))
+    check(k % 2 == 0 and ed.same(lhs, rhs), "a mixed-order key's signature passes the cofactorless equation")
+    check(not ed.verify(mixed, msg, sig), "a mixed-order key is refused ([L]A is not the identity)")
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
 

@@ -9,7 +9,7 @@ use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::chain::{Certificate, SignedPrekey};
+use super::chain::{Certificate, SignatureCheck, SignedPrekey};
 use super::ratchet::{Role, Session};
 use super::{
     CONFIRM_LABEL, CONFIRM_LEN, ChainKey, FLAG_ONE_TIME_PREKEY, ID_MAX_LEN, Id, KEY_LEN, KEYS_LABEL, SESSION_ID_LEN,
@@ -371,12 +371,43 @@ pub fn initiate_traced_without_prekey_signature_check_for_testing_only<R: Crypto
     run_initiator(me, peer, rng, now, Checks::SkipPrekeySignature)
 }
 
-/// Which checks of SES-025 the initiator makes: all of them, but for the fault-injection hook.
+/// [`initiate_traced_for_testing_only`] with a lenient Ed25519 verifier (ed25519-dalek's plain
+/// `verify`: no small-order or torsion checks) for the certificate and the signed prekey, in place of
+/// SES-012's strict one. The conformance kit's broken adapter injects it as
+/// `session-lenient-signature-verify`, with [`respond_with_lenient_signatures_for_testing_only`]
+/// on the other side, to show that the vectors catch a verifier that accepts the identity-point
+/// forgery.
+///
+/// # Errors
+/// As [`initiate`], but signatures SES-012 refuses may pass.
+#[cfg(feature = "fault-injection")]
+pub fn initiate_traced_with_lenient_signatures_for_testing_only<R: CryptoRng + ?Sized>(
+    me: &LocalIdentity<'_>,
+    peer: &PeerBundle<'_>,
+    rng: &mut R,
+    now: u64,
+) -> Result<(Initiated, Trace), SessionError> {
+    run_initiator(me, peer, rng, now, Checks::LenientSignatures)
+}
+
+/// Which checks of SES-025 the initiator makes: all of them, but for the fault-injection hooks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Checks {
     All,
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
     SkipPrekeySignature,
+    #[cfg(feature = "fault-injection")]
+    LenientSignatures,
+}
+
+impl Checks {
+    const fn signature_check(self) -> SignatureCheck {
+        match self {
+            Self::All | Self::SkipPrekeySignature => SignatureCheck::Strict,
+            #[cfg(feature = "fault-injection")]
+            Self::LenientSignatures => SignatureCheck::Lenient,
+        }
+    }
 }
 
 fn run_initiator<R: CryptoRng + ?Sized>(
@@ -388,13 +419,13 @@ fn run_initiator<R: CryptoRng + ?Sized>(
 ) -> Result<(Initiated, Trace), SessionError> {
     // Step 1 (SES-014).
     let cert = Certificate::decode(peer.certificate)?;
-    cert.verify(peer.root_key, peer.account, peer.device, now)?;
+    cert.verify_with(checks.signature_check(), peer.root_key, peer.account, peer.device, now)?;
     // Step 2 (SES-015).
     let spk = SignedPrekey::decode(peer.signed_prekey)?;
     match checks {
-        Checks::All => spk.verify(cert.signing_key(), peer.account, peer.device, now)?,
         Checks::SkipPrekeySignature if !spk.in_force(now) => return Err(SessionError::Expired),
         Checks::SkipPrekeySignature => {}
+        _ => spk.verify_with(checks.signature_check(), cert.signing_key(), peer.account, peer.device, now)?,
     }
     // Step 3 (SES-003, SES-023): the ephemeral secret is used for DH2..DH4 and dropped (SES-029).
     let ephemeral_public;
@@ -560,13 +591,41 @@ pub fn respond(
     initiator_root_key: &[u8; KEY_LEN],
     now: u64,
 ) -> Result<Session, SessionError> {
+    run_responder(me, store, message, initiator_root_key, now, SignatureCheck::Strict)
+}
+
+/// [`respond`] with the lenient Ed25519 verifier of
+/// [`initiate_traced_with_lenient_signatures_for_testing_only`] for the initiator's certificate.
+/// For the conformance kit's broken adapter only.
+///
+/// # Errors
+/// As [`respond`], but signatures SES-012 refuses may pass.
+#[cfg(feature = "fault-injection")]
+pub fn respond_with_lenient_signatures_for_testing_only(
+    me: &LocalIdentity<'_>,
+    store: &mut PrekeyStore,
+    message: &InitMessage,
+    initiator_root_key: &[u8; KEY_LEN],
+    now: u64,
+) -> Result<Session, SessionError> {
+    run_responder(me, store, message, initiator_root_key, now, SignatureCheck::Lenient)
+}
+
+fn run_responder(
+    me: &LocalIdentity<'_>,
+    store: &mut PrekeyStore,
+    message: &InitMessage,
+    initiator_root_key: &[u8; KEY_LEN],
+    now: u64,
+    check: SignatureCheck,
+) -> Result<Session, SessionError> {
     // Step 2.
     if message.responder_account != *me.certificate.account() || message.responder_device != *me.certificate.device() {
         return Err(SessionError::WrongDevice);
     }
     // Step 3 (SES-014, for the account and device the certificate names).
     let initiator = &message.initiator;
-    initiator.verify(initiator_root_key, initiator.account(), initiator.device(), now)?;
+    initiator.verify_with(check, initiator_root_key, initiator.account(), initiator.device(), now)?;
     // Step 4.
     let signed_index =
         store.signed.iter().position(|r| r.id == message.signed_prekey_id).ok_or(SessionError::UnknownPrekey)?;

@@ -9,7 +9,10 @@ refuses exactly that. Every check below is one of SES-012's:
    y-coordinate is below p, and x = 0 is not written with its sign bit set);
 2. `S < L`;
 3. neither `A` nor `R` has small order: `[8]A` and `[8]R` are not the identity;
-4. `[S]B == R + [k]A` with `k = SHA-512(R || A || M) mod L` (cofactorless).
+4. `A` is in the prime-order subgroup: `[L]A` is the identity (a key `[a]B + T` with a small-order
+   `T` passes check 3; ed25519-dalek's `verify_strict` accepts it);
+5. `[S]B == R + [k]A` with `k = SHA-512(R || A || M) mod L` (cofactorless: the cofactored equation
+   that RFC 8032 also allows accepts an `R` with a small-order component, which SES-012 refuses).
 
 The arithmetic is variable-time, which is fine for verification: every input is public.
 """
@@ -90,6 +93,8 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
         return False
     a, r = decode_point(public_key), decode_point(signature[:32])
     if a is None or r is None or small_order(a) or small_order(r):
+        return False
+    if not same(multiply(L, a), IDENTITY):
         return False
     s = int.from_bytes(signature[32:], "little")
     if s >= L:
