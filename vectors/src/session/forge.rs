@@ -39,7 +39,7 @@ pub(super) enum Forgery {
     SEqualsLPlusOne,
     /// `A` and `R` the identity, `S = 0`: valid for every message under a verifier without the
     /// small-order checks (rules 3, 4).
-    IdentityForgery,
+    IdentityPoints,
     /// `A` the identity, `R` the base point, `S = 1`: valid for every message under a verifier that
     /// checks `[L]A` but not `[8]A` (rule 4 alone).
     IdentityKey,
@@ -67,7 +67,7 @@ impl Forgery {
     /// Every forgery, in the group's order.
     pub(super) fn all() -> Vec<Self> {
         let mut all = vec![Self::SPlusL, Self::STopBit, Self::STopThreeBits, Self::SEqualsL, Self::SEqualsLPlusOne];
-        all.extend([Self::IdentityForgery, Self::IdentityKey]);
+        all.extend([Self::IdentityPoints, Self::IdentityKey]);
         all.extend((0..8).map(Self::SmallOrderR));
         all.extend((0..NON_CANONICAL).map(Self::NonCanonicalR));
         all.extend((1..8).map(Self::SmallOrderA));
@@ -85,7 +85,7 @@ impl Forgery {
             Self::STopThreeBits => "s-top-three-bits-set".into(),
             Self::SEqualsL => "s-equals-l".into(),
             Self::SEqualsLPlusOne => "s-equals-l-plus-one".into(),
-            Self::IdentityForgery => "identity-forgery".into(),
+            Self::IdentityPoints => "identity-forgery".into(),
             Self::IdentityKey => "key-identity-r-base-point".into(),
             Self::SmallOrderR(i) => format!("r-small-order-{}", point_name(i)),
             Self::NonCanonicalR(i) => format!("r-non-canonical-{}", non_canonical_name(i)),
@@ -104,7 +104,7 @@ impl Forgery {
             Self::STopThreeBits => "a genuine signature with bits 253, 254 and 255 of S set".into(),
             Self::SEqualsL => "the identity point as key and R, S = L".into(),
             Self::SEqualsLPlusOne => "the identity point as key, R the base point, S = L + 1".into(),
-            Self::IdentityForgery => {
+            Self::IdentityPoints => {
                 "the identity point as key and R, S = 0 (verifies for every message without the small-order checks)"
                     .into()
             }
@@ -137,7 +137,7 @@ impl Forgery {
             Self::SPlusL | Self::STopBit | Self::STopThreeBits => "rule 1",
             Self::SEqualsL => "rules 1, 3 and 4",
             Self::SEqualsLPlusOne => "rules 1 and 4",
-            Self::IdentityForgery | Self::SmallOrderA(_) => "rules 3 and 4",
+            Self::IdentityPoints | Self::SmallOrderA(_) => "rules 3 and 4",
             Self::SmallOrderR(_) => "rule 3",
             Self::NonCanonicalR(_) => "rules 2 and 3",
             Self::NonCanonicalA(_) => "rules 2, 3 and 4",
@@ -339,7 +339,7 @@ pub(super) fn forge(forgery: Forgery, seed: &[u8; 32], statement: &[u8]) -> Opti
             let base = EdwardsPoint::mul_base(&Scalar::ONE).compress().to_bytes();
             (identity, signature(&base, &add256(&L, &one())))
         }
-        Forgery::IdentityForgery => (identity, signature(&identity, &zero)),
+        Forgery::IdentityPoints => (identity, signature(&identity, &zero)),
         Forgery::IdentityKey => {
             let base = EdwardsPoint::mul_base(&Scalar::ONE).compress().to_bytes();
             (identity, signature(&base, &one()))
