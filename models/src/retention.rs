@@ -7,9 +7,9 @@
 //! text (every field of the server, so two states hash alike only if their servers are equal),
 //! with the ghost and, for SYS-011, the server of a second world.
 //!
-//! The model's world: four accounts (alice, bob, carol, dave), each registered with one device,
-//! alice, bob and carol members of one conversation; bob may add a second device later and dave
-//! may join later. Alice's phone sends two messages at most: one whose expiry (10 s) comes before
+//! The model's world: four accounts (alice, bob, carol, dave), each registered with one device
+//! (alice with two: her laptop receives what her phone sends, RET-030), alice, bob and carol
+//! members of one conversation; bob may add a second device later and dave may join later. Alice's phone sends two messages at most: one whose expiry (10 s) comes before
 //! the server's configured cap (30 s), one whose cap comes first (`ttl` 100 s). The server's
 //! clock only moves forward (RET-003: a step at an earlier `now` is a step at the clock), so
 //! events happen at the clock and `Tick` actions move it to every deadline the chapter can compute
@@ -17,7 +17,8 @@
 //!
 //! SYS-011 is checked on two worlds in lockstep: the second gets every action of the first except
 //! bob's `block` and `unblock` of alice, which it replaces by a `tick` at the same time; every
-//! reply alice's events get must be the same in both.
+//! reply alice's events get must be the same in both, her laptop's fetches and acks included
+//! (RET-042).
 
 use core::fmt::{self, Write as _};
 use core::hash::{Hash, Hasher};
@@ -73,6 +74,8 @@ impl Acct {
 pub enum Dev {
     /// Alice's phone: the sending device.
     A1,
+    /// Alice's laptop: a recipient of what her phone sends (RET-030).
+    A2,
     /// Bob's phone.
     B1,
     /// Bob's laptop, added later.
@@ -85,15 +88,16 @@ pub enum Dev {
 
 impl Dev {
     /// Every device.
-    pub const ALL: [Self; 5] = [Self::A1, Self::B1, Self::B2, Self::C1, Self::D1];
+    pub const ALL: [Self; 6] = [Self::A1, Self::A2, Self::B1, Self::B2, Self::C1, Self::D1];
     /// The devices that receive.
-    pub const RECEIVERS: [Self; 4] = [Self::B1, Self::B2, Self::C1, Self::D1];
+    pub const RECEIVERS: [Self; 5] = [Self::A2, Self::B1, Self::B2, Self::C1, Self::D1];
 
     /// The device ID.
     #[must_use]
     pub const fn id(self) -> &'static [u8] {
         match self {
             Self::A1 => b"alice-phone",
+            Self::A2 => b"alice-laptop",
             Self::B1 => b"bob-phone",
             Self::B2 => b"bob-laptop",
             Self::C1 => b"carol-phone",
@@ -105,7 +109,7 @@ impl Dev {
     #[must_use]
     pub const fn owner(self) -> Acct {
         match self {
-            Self::A1 => Acct::Alice,
+            Self::A1 | Self::A2 => Acct::Alice,
             Self::B1 | Self::B2 => Acct::Bob,
             Self::C1 => Acct::Carol,
             Self::D1 => Acct::Dave,
@@ -184,12 +188,13 @@ impl Act {
     }
 }
 
-/// The events that set the model's world up, at [`T0`]: every account registered with its first
-/// device (bob's laptop excepted), alice, bob and carol in the room.
+/// The events that set the model's world up, at [`T0`]: every account registered with its
+/// devices (bob's laptop excepted; alice has a phone and a laptop), alice, bob and carol in the
+/// room.
 #[must_use]
 pub fn setup() -> Vec<Act> {
     let mut out: Vec<Act> = Acct::ALL.iter().map(|a| Act::Register(*a)).collect();
-    out.extend([Dev::A1, Dev::B1, Dev::C1, Dev::D1].map(Act::AddDevice));
+    out.extend([Dev::A1, Dev::A2, Dev::B1, Dev::C1, Dev::D1].map(Act::AddDevice));
     out.extend([Acct::Alice, Acct::Bob, Acct::Carol].map(Act::Join));
     out
 }
