@@ -122,8 +122,14 @@ where
     }
     let checker = builder.spawn_bfs();
     if let Some(every) = progress {
+        // Polls often, so a short run is not rounded up to a whole period; prints every period.
+        let mut printed = start;
         while !checker.is_done() {
-            std::thread::sleep(every);
+            std::thread::sleep(Duration::from_millis(20));
+            if printed.elapsed() < every {
+                continue;
+            }
+            printed = Instant::now();
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
                 "  {:>11} states, {:>10} distinct, depth {:>2}, {:>9.0} states/s",
