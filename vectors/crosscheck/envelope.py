@@ -102,6 +102,113 @@ E_AUTH = "envelope.authentication_failed"
 E_SEALED = "envelope.invalid_sealed"
 
 
+# Deliberate departures from the chapter: the misreadings of spec/misreadings/envelope.md, run by
+# misreadings.py. name -> (requirement IDs, the misreading, its kind). The model applies each where
+# the rule it breaks is applied, reading the active set from M (empty except while misreadings.py
+# runs a mutation).
+MUTATIONS = {
+    "sealed_without_bor": (("ENV-001",), "bor is not part of the sealed part (the sealed part is content type, length, content)", "wrong-rule"),
+    "content_type_before_bor": (("ENV-001",), "the sealed part starts with the content type, then bor", "wrong-rule"),
+    "sent_at_after_ttl": (("ENV-001",), "the header holds ttl before sent_at", "wrong-rule"),
+    "version_unchecked": (("ENV-010",), "the version byte is not checked", "lenient-check"),
+    "suite_unchecked": (("ENV-010",), "the suite byte is not checked", "lenient-check"),
+    "version_2_accepted": (("ENV-010",), "versions up to 2 are accepted", "off-by-one"),
+    "suite_2_accepted": (("ENV-010",), "suites up to 2 are accepted", "off-by-one"),
+    "suite_before_version": (("ENV-010",), "the suite is checked before the version", "check-order"),
+    "flags_before_version": (("ENV-010", "ENV-011"), "the three first bytes are read, then the reserved bits are checked before version and suite", "check-order"),
+    "version_after_structure": (("ENV-010",), "the version is checked once the whole structure is read", "check-order"),
+    "reserved_unchecked": (("ENV-011",), "reserved flag bits are ignored", "lenient-check"),
+    "reserved_bit_7_free": (("ENV-011",), "only bits 1 to 6 are reserved", "off-by-one"),
+    "reserved_bit_1_free": (("ENV-011",), "only bits 2 to 7 are reserved", "off-by-one"),
+    "padded_bit_msb": (("ENV-011",), "bits are numbered from the most significant: padded is 0x80", "library-default"),
+    "reserved_deferred": (("ENV-011",), "the reserved bits are checked after the whole structure is read", "check-order"),
+    "id_max_65": (("ENV-012",), "conversation, sender and recipient IDs of 65 bytes are accepted", "off-by-one"),
+    "id_empty_accepted": (("ENV-012",), "empty conversation, sender and recipient IDs are accepted", "off-by-one"),
+    "id_max_255": (("ENV-012",), "an ID is bounded only by its u8 length (255)", "lenient-check"),
+    "count_1001_accepted": (("ENV-012",), "1,001 recipients are accepted", "off-by-one"),
+    "count_zero_accepted": (("ENV-012",), "an envelope with no recipients is accepted", "off-by-one"),
+    "ciphertext_min_8": (("ENV-012",), "a ciphertext of 8 bytes passes the length check", "off-by-one"),
+    "ciphertext_min_10": (("ENV-012",), "a ciphertext of 9 bytes (an empty message) is refused", "off-by-one"),
+    "ciphertext_max_plus_one": (("ENV-012",), "a ciphertext of 1,081,345 bytes passes the length check", "off-by-one"),
+    "ciphertext_max_is_content_max": (("ENV-012",), "the ciphertext is bounded by the content's 1,048,576 bytes", "wrong-rule"),
+    "length_checked_after_bytes": (("ENV-012",), "a length is checked after the bytes it announces are read", "check-order"),
+    "lengths_little_endian": (("ENV-012", "ENV-013"), "integers are little-endian (struct's native order)", "library-default"),
+    "trailing_ignored": (("ENV-013",), "bytes after the tag are ignored", "lenient-check"),
+    "trailing_as_truncated": (("ENV-013",), "bytes after the tag are reported as envelope.truncated", "wrong-rule"),
+    "payload_to_end": (("ENV-013",), "the ciphertext runs to 16 bytes before the end, whatever its length says", "lenient-check"),
+    "missing_bytes_zero": (("ENV-013",), "reading past the end gives zero bytes (a zero-filled buffer)", "library-default"),
+    "open_stops_at_tag": (("ENV-013", "ENV-030"), "opening stops reading at the tag: trailing bytes are not refused by open", "lenient-check"),
+    "order_unchecked": (("ENV-014",), "recipients may come in any order", "lenient-check"),
+    "duplicates_allowed": (("ENV-014",), "a recipient may appear twice", "lenient-check"),
+    "duplicate_as_not_sorted": (("ENV-014",), "a duplicate recipient is reported as recipients_not_sorted", "wrong-rule"),
+    "descent_as_duplicate": (("ENV-014",), "any descent is reported as duplicate_recipient", "wrong-rule"),
+    "shortlex_order": (("ENV-014",), "recipients are sorted by length first, then bytes", "wrong-rule"),
+    "prefix_sorts_last": (("ENV-014",), "a recipient sorts after its own extensions (compared as if padded with 0xFF)", "wrong-rule"),
+    "ttl_zero_accepted": (("ENV-015",), "ttl 0 is accepted", "off-by-one"),
+    "ttl_max_plus_one": (("ENV-015",), "ttl 31,536,001 is accepted", "off-by-one"),
+    "ttl_unchecked_at_decode": (("ENV-015",), "ttl is checked when sealing but not when decoding", "lenient-check"),
+    "ttl_deferred": (("ENV-015",), "ttl is checked after the whole structure is read", "check-order"),
+    "prk_is_content_key": (("ENV-020",), "HKDF-Extract is skipped: the content key is the PRK", "wrong-rule"),
+    "extract_salt_empty": (("ENV-020",), "HKDF-Extract of the content key has an empty salt", "wrong-rule"),
+    "slot_salt_of_content": (("ENV-020", "ENV-022"), "the slot PRK uses the content salt 'cinder-env-v1'", "wrong-rule"),
+    "aad_header_only": (("ENV-021",), "the payload's associated data is the header alone", "lenient-check"),
+    "aad_empty": (("ENV-021",), "the payload has no associated data", "lenient-check"),
+    "aad_without_commitment": (("ENV-021",), "the payload's associated data is the header and the slots, without the commitment", "wrong-rule"),
+    "slot_info_without_recipient": (("ENV-022",), "the slot key's info leaves out vec8(r)", "lenient-check"),
+    "slot_recipient_unprefixed": (("ENV-022",), "the slot key's info holds r without its length byte", "wrong-rule"),
+    "slot_t_header_only": (("ENV-022",), "t = SHA-256(header), without the commitment", "wrong-rule"),
+    "slot_aad_header": (("ENV-022",), "each slot is encrypted with the header as associated data", "wrong-rule"),
+    "commitment_unchecked": (("ENV-023",), "the commitment is not recomputed and compared", "lenient-check"),
+    "commitment_info_swapped": (("ENV-023",), "the commitment is expanded with 'payload' and the payload keys with 'commit'", "wrong-rule"),
+    "commitment_without_header_hash": (("ENV-023",), "the commitment is expanded with 'commit' alone", "wrong-rule"),
+    "commitment_after_payload": (("ENV-023", "ENV-030"), "the payload is decrypted before the commitment is compared", "check-order"),
+    "payload_nonce_zero": (("ENV-024",), "the payload nonce is twelve zero bytes (a fresh key, so a fixed nonce)", "wrong-rule"),
+    "slot_nonce_zero": (("ENV-024",), "each slot nonce is twelve zero bytes", "wrong-rule"),
+    "nonce_before_key": (("ENV-024",), "pn is the first 12 bytes of the expansion and pk the next 32", "wrong-rule"),
+    "open_me_checked_first": (("ENV-030",), "open checks its own device ID's length (1-64) before decoding: length_out_of_range", "check-order"),
+    "open_me_length_error": (("ENV-030",), "after decoding, a device ID outside 1-64 bytes is length_out_of_range, not not_a_recipient", "wrong-rule"),
+    "first_slot_used": (("ENV-030",), "the first slot is unwrapped, whoever it is for", "wrong-event"),
+    "unwrap_failure_not_recipient": (("ENV-030", "ENV-033"), "a slot that does not open is reported as not_a_recipient", "wrong-rule"),
+    "recipient_match_casefold": (("ENV-030",), "the device ID is matched case-insensitively", "library-default"),
+    "recipient_match_prefix": (("ENV-030",), "a recipient matches when one ID is a prefix of the other", "lenient-check"),
+    "padding_nonzero_accepted": (("ENV-031",), "padding bytes need not be zero", "lenient-check"),
+    "padding_length_unchecked": (("ENV-031",), "any amount of zero padding is accepted when padded is set", "lenient-check"),
+    "padding_on_unpadded_accepted": (("ENV-031",), "zero padding is accepted with padded clear", "lenient-check"),
+    "padme_s_off_by_one": (("ENV-031",), "Padme with S = floor(log2 E), without the + 1", "off-by-one"),
+    "padme_of_content": (("ENV-031",), "Padme is applied to the content length, not to 9 + len(content)", "wrong-event"),
+    "padme_power_of_two": (("ENV-031",), "padding rounds up to the next power of two", "wrong-rule"),
+    "bor_max_plus_one_accepted": (("ENV-032",), "bor 31,536,001 is accepted", "off-by-one"),
+    "content_type_zero_accepted": (("ENV-032",), "content type 0 is accepted", "off-by-one"),
+    "content_type_4_accepted": (("ENV-032",), "content type 4 is accepted", "off-by-one"),
+    "content_length_to_end": (("ENV-032",), "a content length beyond the plaintext takes what is there", "lenient-check"),
+    "content_max_plus_one_accepted": (("ENV-032",), "content of 1,048,577 bytes is accepted", "off-by-one"),
+    "bor_bounded_by_ttl": (("ENV-032",), "bor must not exceed ttl", "wrong-rule"),
+    "commitment_mismatch_sealed": (("ENV-033",), "a commitment mismatch is reported as invalid_sealed", "wrong-rule"),
+    "payload_failure_sealed": (("ENV-033",), "a payload that does not open is reported as invalid_sealed", "wrong-rule"),
+    "seal_id_bounds_unchecked": (("ENV-040",), "seal does not check the lengths of conversation, sender and recipient IDs", "lenient-check"),
+    "seal_count_unchecked": (("ENV-040",), "seal accepts no recipients or more than 1,000", "lenient-check"),
+    "seal_duplicates_unchecked": (("ENV-040", "ENV-014"), "seal writes a recipient given twice twice", "lenient-check"),
+    "seal_duplicate_adjacent_only": (("ENV-040",), "seal finds a duplicate only when the two are next to each other in the order given", "lenient-check"),
+    "seal_ttl_unchecked": (("ENV-040", "ENV-015"), "seal does not check ttl", "lenient-check"),
+    "seal_sealed_fields_unchecked": (("ENV-040", "ENV-032"), "seal does not check bor, the content type or the content length", "lenient-check"),
+    "seal_sealed_codes_header": (("ENV-040",), "seal reports a bad bor, content type or content length as invalid_header", "wrong-rule"),
+    "seal_length_codes_header": (("ENV-040",), "seal reports an ID length or recipient count as invalid_header", "wrong-rule"),
+    "seal_keeps_order": (("ENV-040", "ENV-014"), "seal writes the recipients in the order given", "forgotten-reset"),
+}
+
+# Mutations that change nothing a vector can observe, and why.
+EQUIVALENT = {
+    "reserved_deferred": "the order of the reserved-bit check against later structural faults is free (spec/README.md "
+                         "section 4), so every vector with reserved bits set holds no other fault",
+    "ttl_deferred": "the order of the ttl check against later structural faults is free (spec/README.md section 4), "
+                    "so every vector with a bad ttl holds no other fault",
+    "commitment_after_payload": "a commitment that does not match and a payload that does not open give the same code "
+                                "(ENV-033), so which is checked first is not observable",
+}
+
+M: frozenset = frozenset()
+
+
 class EnvelopeError(Exception):
     """A protocol rejection, carrying its error code (spec/README.md section 4)."""
 
@@ -155,10 +262,27 @@ def padme(length: int) -> int:
     """ENV-031, for L >= 9."""
     if length < SEALED_FIXED:
         raise ValueError("padme is defined for L >= 9")
+    if "padme_power_of_two" in M:
+        return 1 << (length - 1).bit_length()
     e = length.bit_length() - 1  # floor(log2(L))
-    s = e.bit_length()  # floor(log2(E)) + 1
+    s = e.bit_length() - ("padme_s_off_by_one" in M)  # floor(log2(E)) + 1
     mask = (1 << (e - s)) - 1
     return (length + mask) & ~mask
+
+
+def padded_length(content_len: int) -> int:
+    """len(sealed) of a padded sealed part with this much content (ENV-031)."""
+    if "padme_of_content" in M:
+        return SEALED_FIXED + (padme(content_len) if content_len >= SEALED_FIXED else content_len)
+    return padme(SEALED_FIXED + content_len)
+
+
+def fixed_len() -> int:
+    return SEALED_FIXED - 4 * ("sealed_without_bor" in M)
+
+
+def endian() -> str:
+    return "<" if "lengths_little_endian" in M else ">"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,18 +298,39 @@ def vec8(x: bytes) -> bytes:
 
 def content_keys(ck: bytes, header: bytes) -> tuple[bytes, bytes, bytes]:
     """commitment, pk, pn from the content key and the encoded header."""
-    prk = hkdf_extract(SALT_CONTENT, ck)
+    salt = b"" if "extract_salt_empty" in M else SALT_CONTENT
+    prk = ck if "prk_is_content_key" in M else hkdf_extract(salt, ck)
     hh = hashlib.sha256(header).digest()
-    commitment = hkdf_expand(prk, INFO_COMMIT + hh, COMMITMENT_LEN)
-    okm = hkdf_expand(prk, INFO_PAYLOAD + hh, KEY_LEN + NONCE_LEN)
-    return commitment, okm[:KEY_LEN], okm[KEY_LEN:]
+    commit, payload = (INFO_PAYLOAD, INFO_COMMIT) if "commitment_info_swapped" in M else (INFO_COMMIT, INFO_PAYLOAD)
+    commitment = hkdf_expand(prk, commit + (b"" if "commitment_without_header_hash" in M else hh), COMMITMENT_LEN)
+    okm = hkdf_expand(prk, payload + hh, KEY_LEN + NONCE_LEN)
+    if "nonce_before_key" in M:
+        return commitment, okm[NONCE_LEN:], okm[:NONCE_LEN]
+    return commitment, okm[:KEY_LEN], bytes(NONCE_LEN) if "payload_nonce_zero" in M else okm[KEY_LEN:]
 
 
 def slot_keys(wk: bytes, t: bytes, recipient: bytes) -> tuple[bytes, bytes]:
     """sk_r, sn_r from the wrap key, t = SHA-256(header || commitment) and the recipient."""
-    sprk = hkdf_extract(SALT_SLOT, wk)
-    okm = hkdf_expand(sprk, INFO_WRAP + t + vec8(recipient), KEY_LEN + NONCE_LEN)
-    return okm[:KEY_LEN], okm[KEY_LEN:]
+    sprk = hkdf_extract(SALT_CONTENT if "slot_salt_of_content" in M else SALT_SLOT, wk)
+    r = b"" if "slot_info_without_recipient" in M else recipient if "slot_recipient_unprefixed" in M else vec8(recipient)
+    okm = hkdf_expand(sprk, INFO_WRAP + t + r, KEY_LEN + NONCE_LEN)
+    return okm[:KEY_LEN], bytes(NONCE_LEN) if "slot_nonce_zero" in M else okm[KEY_LEN:]
+
+
+def transcript(header: bytes, commitment: bytes) -> bytes:
+    """t = SHA-256(header || commitment)."""
+    return hashlib.sha256(header if "slot_t_header_only" in M else header + commitment).digest()
+
+
+def payload_aad(header: bytes, commitment: bytes, slots: bytes) -> bytes:
+    """ENV-021: the payload's associated data."""
+    if "aad_header_only" in M:
+        return header
+    if "aad_empty" in M:
+        return b""
+    if "aad_without_commitment" in M:
+        return header + slots
+    return header + commitment + slots
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,25 +338,37 @@ def slot_keys(wk: bytes, t: bytes, recipient: bytes) -> tuple[bytes, bytes]:
 # ---------------------------------------------------------------------------------------------
 
 
+def padded_flag() -> int:
+    return 0x80 if "padded_bit_msb" in M else FLAG_PADDED
+
+
 def encode_header(h: dict) -> bytes:
-    flags = FLAG_PADDED if h["padded"] else 0
+    flags = padded_flag() if h["padded"] else 0
+    times = (struct.pack(endian() + "IQ", h["ttl"], h["sentAt"]) if "sent_at_after_ttl" in M
+             else struct.pack(endian() + "QI", h["sentAt"], h["ttl"]))
     return (
         bytes([VERSION, SUITE, flags])
         + h["messageId"]
         + vec8(h["conversationId"])
         + vec8(h["senderDevice"])
-        + struct.pack(">QI", h["sentAt"], h["ttl"])
+        + times
     )
 
 
 def encode_slots(slots: list[tuple[bytes, bytes]]) -> bytes:
-    return struct.pack(">H", len(slots)) + b"".join(vec8(r) + w for r, w in slots)
+    return struct.pack(endian() + "H", len(slots)) + b"".join(vec8(r) + w for r, w in slots)
 
 
 def encode_sealed(bor: int, content_type: int, content: bytes, padded: bool) -> bytes:
-    body = struct.pack(">IBI", bor, content_type, len(content)) + content
+    e = endian()
+    if "sealed_without_bor" in M:
+        body = struct.pack(e + "BI", content_type, len(content)) + content
+    elif "content_type_before_bor" in M:
+        body = struct.pack(e + "BII", content_type, bor, len(content)) + content
+    else:
+        body = struct.pack(e + "IBI", bor, content_type, len(content)) + content
     if padded:
-        body += bytes(padme(len(body)) - len(body))
+        body += bytes(padded_length(len(content)) - len(body))
     return body
 
 
@@ -223,29 +380,65 @@ def encode_sealed(bor: int, content_type: int, content: bytes, padded: bool) -> 
 def seal_faults(a: dict) -> list[tuple[str, str]]:
     """Every fault of seal inputs, in the order this script checks them (ENV-040)."""
     faults = []
+    e_len = E_HEADER if "seal_length_codes_header" in M else E_LENGTH
+    e_sealed = E_HEADER if "seal_sealed_codes_header" in M else E_SEALED
+    ids = "seal_id_bounds_unchecked" not in M
     for name in ("conversationId", "senderDevice"):
-        if not ID_LEN[0] <= len(a[name]) <= ID_LEN[1]:
-            faults.append((E_LENGTH, f"{name} is {len(a[name])} bytes"))
-    if not TTL[0] <= a["ttl"] <= TTL[1]:
+        if ids and not id_ok(len(a[name])):
+            faults.append((e_len, f"{name} is {len(a[name])} bytes"))
+    if "seal_ttl_unchecked" not in M and not ttl_ok(a["ttl"]):
         faults.append((E_HEADER, f"ttl = {a['ttl']}"))
     recipients = [r for r, _ in a["recipients"]]
-    if not COUNT[0] <= len(recipients) <= COUNT[1]:
-        faults.append((E_LENGTH, f"{len(recipients)} recipients"))
+    if "seal_count_unchecked" not in M and not count_ok(len(recipients)):
+        faults.append((e_len, f"{len(recipients)} recipients"))
     for r in recipients:
-        if not ID_LEN[0] <= len(r) <= ID_LEN[1]:
-            faults.append((E_LENGTH, f"recipient {r.hex()} is {len(r)} bytes"))
-    ordered = sorted(recipients)
+        if ids and not id_ok(len(r)):
+            faults.append((e_len, f"recipient {r.hex()} is {len(r)} bytes"))
+    ordered = recipients if "seal_duplicate_adjacent_only" in M else sorted(recipients)
     for x, y in zip(ordered, ordered[1:]):
-        if x == y:
+        if x == y and "seal_duplicates_unchecked" not in M and "duplicates_allowed" not in M:
             faults.append((E_DUPLICATE, f"recipient {x.hex()} twice"))
-    if a["bor"] > BOR_MAX:
-        faults.append((E_SEALED, f"bor = {a['bor']}"))
-    if a["contentType"] not in CONTENT_TYPES:
-        faults.append((E_SEALED, f"content type {a['contentType']}"))
-    if len(a["content"]) > CONTENT_MAX:
-        # A sealed field out of its bounds: ENV-032's code, "as for opening" (ENV-040).
-        faults.append((E_SEALED, f"content of {len(a['content'])} bytes"))
+    if "seal_sealed_fields_unchecked" not in M:
+        for problem in sealed_field_faults(a["bor"], a["contentType"], len(a["content"]), a["ttl"]):
+            # A sealed field out of its bounds: ENV-032's code, "as for opening" (ENV-040).
+            faults.append((e_sealed, problem))
     return faults
+
+
+def id_ok(n: int) -> bool:
+    """ENV-012's bound on conversation, sender and recipient IDs."""
+    if "id_max_255" in M:
+        return 1 <= n <= 255
+    return ID_LEN[0] - ("id_empty_accepted" in M) <= n <= ID_LEN[1] + ("id_max_65" in M)
+
+
+def count_ok(n: int) -> bool:
+    return COUNT[0] - ("count_zero_accepted" in M) <= n <= COUNT[1] + ("count_1001_accepted" in M)
+
+
+def ttl_ok(ttl: int) -> bool:
+    return TTL[0] - ("ttl_zero_accepted" in M) <= ttl <= TTL[1] + ("ttl_max_plus_one" in M)
+
+
+def ciphertext_ok(n: int) -> bool:
+    hi = CONTENT_MAX if "ciphertext_max_is_content_max" in M else CIPHERTEXT_LEN[1] + ("ciphertext_max_plus_one" in M)
+    return CIPHERTEXT_LEN[0] - ("ciphertext_min_8" in M) + ("ciphertext_min_10" in M) <= n <= hi
+
+
+def sealed_field_faults(bor: int, content_type: int, n: int, ttl: int) -> list[str]:
+    """ENV-032's bounds on the sealed fields, shared by sealing and opening."""
+    out = []
+    if bor > BOR_MAX + ("bor_max_plus_one_accepted" in M):
+        out.append(f"bor = {bor}")
+    if "bor_bounded_by_ttl" in M and bor > ttl:
+        out.append(f"bor {bor} above ttl {ttl}")
+    allowed = CONTENT_TYPES + ((0,) if "content_type_zero_accepted" in M else ()) \
+        + ((4,) if "content_type_4_accepted" in M else ())
+    if content_type not in allowed:
+        out.append(f"content type {content_type}")
+    if n > CONTENT_MAX + ("content_max_plus_one_accepted" in M):
+        out.append(f"content length {n}")
+    return out
 
 
 def assemble(
@@ -257,21 +450,21 @@ def assemble(
     ck = a["contentKey"]
     derived, pk, pn = content_keys(ck, header)
     commitment = derived if commitment is None else commitment
-    t = hashlib.sha256(header + commitment).digest()
+    t = transcript(header, commitment)
     slots = []
     for r, wk in recipients:
         sk, sn = slot_keys(wk, t, r)
-        slots.append((r, aead_seal(sk, sn, b"", ck)))
-    aad = header + commitment + encode_slots(slots)
-    ct_tag = aead_seal(pk, pn, aad, sealed)
-    return aad + struct.pack(">I", len(sealed)) + ct_tag
+        slots.append((r, aead_seal(sk, sn, header if "slot_aad_header" in M else b"", ck)))
+    encoded_slots = encode_slots(slots)
+    ct_tag = aead_seal(pk, pn, payload_aad(header, commitment, encoded_slots), sealed)
+    return header + commitment + encoded_slots + struct.pack(endian() + "I", len(sealed)) + ct_tag
 
 
 def seal(a: dict) -> bytes:
     faults = seal_faults(a)
     if faults:
         raise EnvelopeError(*faults[0])
-    recipients = sorted(a["recipients"], key=lambda rw: rw[0])  # ENV-014
+    recipients = list(a["recipients"]) if "seal_keeps_order" in M else sorted(a["recipients"], key=lambda rw: rw[0])
     sealed = encode_sealed(a["bor"], a["contentType"], a["content"], a["padded"])
     return assemble(a, recipients, sealed)
 
@@ -288,7 +481,11 @@ class Reader:
 
     def take(self, n: int, what: str) -> bytes:
         if len(self.buf) - self.pos < n:
-            raise EnvelopeError(E_TRUNCATED, f"input ends inside {what} at {len(self.buf)}")
+            if "missing_bytes_zero" not in M:
+                raise EnvelopeError(E_TRUNCATED, f"input ends inside {what} at {len(self.buf)}")
+            out = self.buf[self.pos :] + bytes(n - (len(self.buf) - self.pos))
+            self.pos = len(self.buf)
+            return out
         out = self.buf[self.pos : self.pos + n]
         self.pos += n
         return out
@@ -297,87 +494,145 @@ class Reader:
         return self.take(1, what)[0]
 
     def u16(self, what: str) -> int:
-        return struct.unpack(">H", self.take(2, what))[0]
+        return struct.unpack(endian() + "H", self.take(2, what))[0]
 
     def u32(self, what: str) -> int:
-        return struct.unpack(">I", self.take(4, what))[0]
+        return struct.unpack(endian() + "I", self.take(4, what))[0]
 
     def u64(self, what: str) -> int:
-        return struct.unpack(">Q", self.take(8, what))[0]
+        return struct.unpack(endian() + "Q", self.take(8, what))[0]
 
-    def bounded(self, width: str, bounds: tuple[int, int], what: str) -> int:
+    def bounded(self, width: str, ok, what: str) -> int:
         n = {"u8": self.u8, "u16": self.u16, "u32": self.u32}[width](f"{what} length")
-        if not bounds[0] <= n <= bounds[1]:  # ENV-012: reported when the length is read
+        if not ok(n) and "length_checked_after_bytes" not in M:  # ENV-012: reported when the length is read
             raise EnvelopeError(E_LENGTH, f"{what} length {n}")
         return n
 
+    def field(self, ok, what: str) -> bytes:
+        """A vec8 field whose length `ok` bounds."""
+        data = self.take(self.bounded("u8", ok, what), what)
+        if "length_checked_after_bytes" in M and not ok(len(data)):
+            raise EnvelopeError(E_LENGTH, f"{what} length {len(data)}")
+        return data
 
-def decode(buf: bytes, deferred: bool = False) -> dict:
+
+def _sort_key(r: bytes):
+    if "shortlex_order" in M:
+        return (len(r), r)
+    if "prefix_sorts_last" in M:
+        return r + b"\xff" * (64 - len(r))
+    return r
+
+
+def decode(buf: bytes, deferred: bool = False, opening: bool = False) -> dict:
     """Decode an envelope. With deferred=True, the checks whose timing the spec leaves open
     (reserved bits, ttl, recipient order) run after the whole structure has been read."""
     rd = Reader(buf)
     later = []  # deferred semantic checks, as thunks
 
-    def check(thunk):
-        if deferred:
+    def check(thunk, defer=False):
+        if deferred or defer:
             later.append(thunk)
         else:
             thunk()
 
-    version = rd.u8("version")
-    if version != VERSION:
-        raise EnvelopeError(E_VERSION, f"version {version}")
-    suite = rd.u8("suite")
-    if suite != SUITE:
-        raise EnvelopeError(E_SUITE, f"suite {suite}")
-    flags = rd.u8("flags")
+    def version_ok():
+        allowed = (VERSION, 2) if "version_2_accepted" in M else (VERSION,)
+        if version not in allowed and "version_unchecked" not in M:
+            raise EnvelopeError(E_VERSION, f"version {version}")
+
+    def suite_ok():
+        allowed = (SUITE, 2) if "suite_2_accepted" in M else (SUITE,)
+        if suite not in allowed and "suite_unchecked" not in M:
+            raise EnvelopeError(E_SUITE, f"suite {suite}")
 
     def flags_ok():
-        if flags & FLAGS_RESERVED:
+        reserved = 0x7F if "padded_bit_msb" in M else FLAGS_RESERVED
+        reserved &= ~(0x80 if "reserved_bit_7_free" in M else 0) & ~(0x02 if "reserved_bit_1_free" in M else 0)
+        if flags & reserved and "reserved_unchecked" not in M:
             raise EnvelopeError(E_RESERVED, f"flags {flags:#04x}")
 
-    check(flags_ok)
+    if "flags_before_version" in M:
+        version, suite, flags = rd.u8("version"), rd.u8("suite"), rd.u8("flags")
+        flags_ok()
+        version_ok()
+        suite_ok()
+    elif "suite_before_version" in M:
+        version, suite = rd.u8("version"), rd.u8("suite")
+        suite_ok()
+        version_ok()
+        flags = rd.u8("flags")
+        check(flags_ok, "reserved_deferred" in M)
+    else:
+        # ENV-010's order is binding: never deferred, except by the misreading that defers it.
+        version = rd.u8("version")
+        if "version_after_structure" in M:
+            later.append(version_ok)
+        else:
+            version_ok()
+        suite = rd.u8("suite")
+        if "version_after_structure" in M:
+            later.append(suite_ok)
+        else:
+            suite_ok()
+        flags = rd.u8("flags")
+        check(flags_ok, "reserved_deferred" in M)
     message_id = rd.take(MESSAGE_ID_LEN, "message_id")
-    conversation_id = rd.take(rd.bounded("u8", ID_LEN, "conversation_id"), "conversation_id")
-    sender_device = rd.take(rd.bounded("u8", ID_LEN, "sender_device"), "sender_device")
-    sent_at = rd.u64("sent_at")
-    ttl = rd.u32("ttl")
+    conversation_id = rd.field(id_ok, "conversation_id")
+    sender_device = rd.field(id_ok, "sender_device")
+    if "sent_at_after_ttl" in M:
+        ttl = rd.u32("ttl")
+        sent_at = rd.u64("sent_at")
+    else:
+        sent_at = rd.u64("sent_at")
+        ttl = rd.u32("ttl")
 
-    def ttl_ok():
-        if not TTL[0] <= ttl <= TTL[1]:
+    def ttl_check():
+        if not ttl_ok(ttl) and "ttl_unchecked_at_decode" not in M:
             raise EnvelopeError(E_HEADER, f"ttl = {ttl}")
 
-    check(ttl_ok)
+    check(ttl_check, "ttl_deferred" in M)
     header_end = rd.pos
     commitment = rd.take(COMMITMENT_LEN, "commitment")
-    count = rd.bounded("u16", COUNT, "recipient count")
+    count = rd.bounded("u16", count_ok, "recipient count")
     slots: list[tuple[bytes, bytes]] = []
     for i in range(count):
-        r = rd.take(rd.bounded("u8", ID_LEN, f"recipient {i}"), f"recipient {i}")
+        r = rd.field(id_ok, f"recipient {i}")
         w = rd.take(WRAPPED_LEN, f"wrapped key {i}")
         if slots:
             prev = slots[-1][0]
 
             def order_ok(prev=prev, r=r, i=i):
-                if r == prev:
-                    raise EnvelopeError(E_DUPLICATE, f"recipient {i} repeats {r.hex()}")
-                if r < prev:
-                    raise EnvelopeError(E_NOT_SORTED, f"recipient {i} descends")
+                if r == prev and "duplicates_allowed" not in M:
+                    raise EnvelopeError(E_NOT_SORTED if "duplicate_as_not_sorted" in M else E_DUPLICATE,
+                                        f"recipient {i} repeats {r.hex()}")
+                if _sort_key(r) < _sort_key(prev) and "order_unchecked" not in M:
+                    raise EnvelopeError(E_DUPLICATE if "descent_as_duplicate" in M else E_NOT_SORTED,
+                                        f"recipient {i} descends")
 
             check(order_ok)
         slots.append((r, w))
     payload_start = rd.pos
-    n = rd.bounded("u32", CIPHERTEXT_LEN, "ciphertext")
+    n = rd.bounded("u32", ciphertext_ok, "ciphertext")
+    if "payload_to_end" in M:
+        n = max(len(buf) - rd.pos - TAG_LEN, 0)
+        if not ciphertext_ok(n):
+            raise EnvelopeError(E_LENGTH, f"ciphertext length {n}")
     ciphertext = rd.take(n, "ciphertext")
+    if "length_checked_after_bytes" in M and not ciphertext_ok(n):
+        raise EnvelopeError(E_LENGTH, f"ciphertext length {n}")
     tag = rd.take(TAG_LEN, "tag")
-    if rd.pos != len(buf):
-        raise EnvelopeError(E_TRAILING, f"{len(buf) - rd.pos} bytes after the tag")
+    lenient_end = "trailing_ignored" in M or (opening and "open_stops_at_tag" in M)
+    if rd.pos != len(buf) and not lenient_end:
+        raise EnvelopeError(E_TRUNCATED if "trailing_as_truncated" in M else E_TRAILING,
+                            f"{len(buf) - rd.pos} bytes after the tag")
     for thunk in later:
         thunk()
     return {
         "header": buf[:header_end],
         "aad": buf[:payload_start],
-        "padded": bool(flags & FLAG_PADDED),
+        "padded": bool(flags & padded_flag()),
+        "slot_bytes": buf[header_end + COMMITMENT_LEN : payload_start],
         "messageId": message_id,
         "conversationId": conversation_id,
         "senderDevice": sender_device,
@@ -406,49 +661,82 @@ def reencode(d: dict) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_sealed(sealed: bytes, padded: bool) -> tuple[int, int, bytes]:
+def parse_sealed(sealed: bytes, padded: bool, ttl: int = TTL[1]) -> tuple[int, int, bytes]:
     """ENV-031 and ENV-032; every failure is envelope.invalid_sealed."""
-    if len(sealed) < SEALED_FIXED:  # cannot happen after ENV-012, kept for safety
+    fixed = fixed_len()
+    if len(sealed) < fixed:  # cannot happen after ENV-012, kept for safety
         raise EnvelopeError(E_SEALED, "sealed part shorter than 9 bytes")
-    bor, content_type, n = struct.unpack(">IBI", sealed[:SEALED_FIXED])
-    if bor > BOR_MAX:
-        raise EnvelopeError(E_SEALED, f"bor = {bor}")
-    if content_type not in CONTENT_TYPES:
-        raise EnvelopeError(E_SEALED, f"content type {content_type}")
-    if n > CONTENT_MAX:
-        raise EnvelopeError(E_SEALED, f"content length {n}")
-    if SEALED_FIXED + n > len(sealed):
-        raise EnvelopeError(E_SEALED, f"content length {n} beyond the plaintext")
-    content = sealed[SEALED_FIXED : SEALED_FIXED + n]
-    padding = sealed[SEALED_FIXED + n :]
+    e = endian()
+    if "sealed_without_bor" in M:
+        bor, (content_type, n) = 0, struct.unpack(e + "BI", sealed[:fixed])
+    elif "content_type_before_bor" in M:
+        content_type, bor, n = struct.unpack(e + "BII", sealed[:fixed])
+    else:
+        bor, content_type, n = struct.unpack(e + "IBI", sealed[:fixed])
+    problems = sealed_field_faults(bor, content_type, n, ttl)
+    if problems:
+        raise EnvelopeError(E_SEALED, problems[0])
+    if fixed + n > len(sealed):
+        if "content_length_to_end" not in M:
+            raise EnvelopeError(E_SEALED, f"content length {n} beyond the plaintext")
+        n = len(sealed) - fixed
+    content = sealed[fixed : fixed + n]
+    padding = sealed[fixed + n :]
     if not padded:
-        if padding:
+        if padding and not ("padding_on_unpadded_accepted" in M and padding.count(0) == len(padding)):
             raise EnvelopeError(E_SEALED, f"{len(padding)} bytes of padding, flag clear")
     else:
-        if len(sealed) != padme(SEALED_FIXED + n):
-            raise EnvelopeError(E_SEALED, f"sealed {len(sealed)} != padme {padme(SEALED_FIXED + n)}")
-        if padding.count(0) != len(padding):
+        want = padded_length(n)
+        if len(sealed) != want and "padding_length_unchecked" not in M:
+            raise EnvelopeError(E_SEALED, f"sealed {len(sealed)} != padme {want}")
+        if padding.count(0) != len(padding) and "padding_nonzero_accepted" not in M:
             raise EnvelopeError(E_SEALED, "non-zero padding")
     return bor, content_type, content
 
 
+def _matches(r: bytes, me: bytes) -> bool:
+    if "recipient_match_casefold" in M:
+        return r.lower() == me.lower()
+    if "recipient_match_prefix" in M:
+        return r.startswith(me) or me.startswith(r)
+    return r == me
+
+
 def open_envelope(buf: bytes, me: bytes, wk: bytes, deferred: bool = False) -> dict:
-    d = decode(buf, deferred)  # step 1
+    if "open_me_checked_first" in M and not ID_LEN[0] <= len(me) <= ID_LEN[1]:
+        raise EnvelopeError(E_LENGTH, f"device ID of {len(me)} bytes")
+    d = decode(buf, deferred, opening=True)  # step 1
+    if "open_me_length_error" in M and not ID_LEN[0] <= len(me) <= ID_LEN[1]:
+        raise EnvelopeError(E_LENGTH, f"device ID of {len(me)} bytes")
     wrapped = None
     for r, w in d["slots"]:  # step 2
-        if r == me:
+        if _matches(r, me) or "first_slot_used" in M:
             wrapped = w
             break
     if wrapped is None:
         raise EnvelopeError(E_NOT_RECIPIENT, f"no slot for {me.hex()}")
-    t = hashlib.sha256(d["header"] + d["commitment"]).digest()
+    t = transcript(d["header"], d["commitment"])
     sk, sn = slot_keys(wk, t, me)  # step 3
-    ck = aead_open(sk, sn, b"", wrapped)
+    try:
+        ck = aead_open(sk, sn, d["header"] if "slot_aad_header" in M else b"", wrapped)
+    except EnvelopeError:
+        if "unwrap_failure_not_recipient" in M:
+            raise EnvelopeError(E_NOT_RECIPIENT, "the slot does not open") from None
+        raise
     commitment, pk, pn = content_keys(ck, d["header"])  # step 4
-    if not hmac.compare_digest(commitment, d["commitment"]):
+    mismatch = not hmac.compare_digest(commitment, d["commitment"]) and "commitment_unchecked" not in M
+    if mismatch and "commitment_after_payload" not in M:
+        raise EnvelopeError(E_SEALED if "commitment_mismatch_sealed" in M else E_AUTH, "commitment mismatch")
+    try:
+        aad = payload_aad(d["header"], d["commitment"], d["slot_bytes"])
+        sealed = aead_open(pk, pn, aad, d["ciphertext"] + d["tag"])  # step 5
+    except EnvelopeError:
+        if "payload_failure_sealed" in M:
+            raise EnvelopeError(E_SEALED, "the payload does not open") from None
+        raise
+    if mismatch:
         raise EnvelopeError(E_AUTH, "commitment mismatch")
-    sealed = aead_open(pk, pn, d["aad"], d["ciphertext"] + d["tag"])  # step 5
-    bor, content_type, content = parse_sealed(sealed, d["padded"])  # step 6
+    bor, content_type, content = parse_sealed(sealed, d["padded"], d["ttl"])  # step 6
     return {
         "messageId": d["messageId"],
         "conversationId": d["conversationId"],
@@ -733,6 +1021,53 @@ def first_difference(a: str, b: str) -> str:
         if a[i : i + 2] != b[i : i + 2]:
             return f"first differing byte at offset {i // 2} (lengths {len(a) // 2} and {len(b) // 2})"
     return f"lengths {len(a) // 2} and {len(b) // 2}"
+
+
+def mutation_vectors(path: str):
+    """For misreadings.py: the vector file's groups, loaded once."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)["testGroups"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: cannot load the envelope vectors: {e}") from None
+
+
+def case_mismatch(op: str, t: dict) -> str | None:
+    """The first difference between this model (under M) and one test's expected result, or None."""
+    try:
+        got, err = run_op(op, t["args"]), None
+    except EnvelopeError as e:
+        got, err = None, e
+    except (BadArgs, KeyError, TypeError, ValueError, struct.error, OverflowError) as e:
+        return f"cannot evaluate here ({type(e).__name__}: {e})"
+    if t["result"] == "valid":
+        if err is not None:
+            return f"expected valid, rejected here with {err}"
+        for k in sorted(set(t["expected"]) | set(got)):
+            if t["expected"].get(k) != got.get(k):
+                return f"{k} differs"
+        return None
+    if err is None:
+        return f"expected {t['error']}, accepted here"
+    if err.code != t["error"]:
+        return f"expected {t['error']}, here {err.code} ({err.why})"
+    return None
+
+
+def failing_cases(groups, mut: frozenset) -> dict[str, str]:
+    """For misreadings.py: case ID ("group/id") -> first mismatch, under the mutations `mut`."""
+    global M
+    out: dict[str, str] = {}
+    M = frozenset(mut)
+    try:
+        for g in groups:
+            for t in g["tests"]:
+                line = case_mismatch(g["op"], t)
+                if line:
+                    out[f"{g['group']}/{t['id']}"] = f"{t['id']}: {line}"
+    finally:
+        M = frozenset()
+    return out
 
 
 def check_vectors(path: str) -> int:

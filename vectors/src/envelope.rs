@@ -24,7 +24,7 @@ use crate::builder::{Case, GenerateError, Group, file, filler};
 use crate::format::VectorFile;
 
 /// The `Version:` of spec/envelope.md these vectors test.
-pub const SPEC_VERSION: &str = "1.0.0";
+pub const SPEC_VERSION: &str = "1.1.0";
 
 const NOTES: &[(&str, &str)] = &[
     ("Boundary", "A length, count or field value exactly at a bound the spec allows: it must be accepted."),
@@ -429,6 +429,14 @@ fn seal_groups(valid: &[Valid]) -> Result<(Group, Group), GenerateError> {
             &["ENV-014", "ENV-040"],
             &[],
             Seal { recipients: recipients(&["bob-phone", "carol-tablet", "bob-phone"]), ..b.clone() },
+            "envelope.duplicate_recipient",
+        ),
+        (
+            "duplicate-recipient-first-and-last",
+            "The same device first and last, two others between: a duplicate need not be given next to its twin.",
+            &["ENV-014", "ENV-040"],
+            &[],
+            Seal { recipients: recipients(&["carol-tablet", "bob-laptop", "bob-phone", "carol-tablet"]), ..b.clone() },
             "envelope.duplicate_recipient",
         ),
         (
@@ -856,15 +864,26 @@ fn decode_invalid_group() -> Result<Group, GenerateError> {
             ("ttl-max-u32", with(&env, |e| set_u32(e, l.ttl, u32::MAX)), &["ENV-015"], "envelope.invalid_header"),
         ];
         for (what, bytes, reqs, code) in headers {
-            cases.push((
-                format!("{label}-{what}"),
-                format!("The {label} envelope with {what}."),
-                reqs,
-                &[],
-                bytes,
-                code,
-            ));
+            let comment = if what == "version-2-truncated" {
+                "Two faults, and the binding order of ENV-010 decides: the version byte is 2 and the input ends \
+                 after it; the version is checked before anything else is read."
+                    .to_string()
+            } else {
+                format!("The {label} envelope with {what}.")
+            };
+            cases.push((format!("{label}-{what}"), comment, reqs, &[], bytes, code));
         }
+        let mut no_slots = env[..l.count].to_vec();
+        no_slots.extend_from_slice(&[0, 0]);
+        no_slots.extend_from_slice(&env[l.payload_len..]);
+        cases.push((
+            format!("{label}-recipient-count-zero-no-slots"),
+            format!("The {label} envelope with its slots removed and a count of 0: the count is the only fault."),
+            &["ENV-012"],
+            &["PastBoundary"],
+            no_slots,
+            "envelope.length_out_of_range",
+        ));
         if label == "base" {
             // Recipient order: the base envelope's three slots are equal-length-free, so swap and copy whole slots.
             let s1 = env[l.first_slot..l.second_slot].to_vec();
@@ -929,6 +948,15 @@ fn decode_invalid_group() -> Result<Group, GenerateError> {
             cases.push(("base-conversation-length-plus-one".into(), "Conversation length one too large: the sender length is read from the sender ID's first byte, 'a' = 97 > 64.".into(), &["ENV-012"], &["LengthShift"], with(&env, |e| e[l.conv_len] += 1), "envelope.length_out_of_range"));
         }
     }
+    let (over, _) = count_1001_envelope()?;
+    cases.push((
+        "recipient-count-1001-with-slots".into(),
+        "1,001 well-formed slots in ascending order, counted 1,001: the count is the only fault.".into(),
+        &["ENV-012"],
+        &["PastBoundary"],
+        over,
+        "envelope.length_out_of_range",
+    ));
     for (id, comment, requirements, flags, bytes, code) in &cases {
         let id = format!("decode-{id}");
         let case = Case { id: &id, comment, requirements, flags };
@@ -936,6 +964,25 @@ fn decode_invalid_group() -> Result<Group, GenerateError> {
         push(&mut g, &case, json!({ "envelope": hex::encode(bytes) }), outcome);
     }
     Ok(g)
+}
+
+/// An envelope sealed to 1,000 recipients with a 1,001st slot ("device-1000", after "device-0999",
+/// with a zero wrapped key) spliced in before the payload and the count set to 1,001; and the device
+/// ID and wrap key of its first recipient.
+fn count_1001_envelope() -> Result<(Vec<u8>, (Vec<u8>, [u8; 32])), GenerateError> {
+    let many = numbered(MAX_RECIPIENTS);
+    let first = many[0].clone();
+    let seal = Seal { recipients: many, padded: false, body: b"hi".to_vec(), ..base() };
+    let env = seal.run().map_err(|e| GenerateError(e.to_string()))?;
+    let l = layout(&env)?;
+    let mut out = env[..l.count].to_vec();
+    out.extend_from_slice(&1001u16.to_be_bytes());
+    out.extend_from_slice(&env[l.first_slot..l.payload_len]);
+    out.push(11);
+    out.extend_from_slice(b"device-1000");
+    out.extend_from_slice(&[0; 48]);
+    out.extend_from_slice(&env[l.payload_len..]);
+    Ok((out, first))
 }
 
 fn open_invalid_group() -> Result<Group, GenerateError> {
@@ -1119,6 +1166,7 @@ fn open_invalid_group() -> Result<Group, GenerateError> {
         ("prefix-of-recipient", b"bob".to_vec()),
         ("extension-of-recipient", b"bob-phone2".to_vec()),
         ("case-changed", b"Bob-phone".to_vec()),
+        ("upper-case", b"BOB-PHONE".to_vec()),
     ] {
         rows.push((
             format!("not-addressed-{what}"),
@@ -1131,6 +1179,71 @@ fn open_invalid_group() -> Result<Group, GenerateError> {
             "envelope.not_a_recipient",
         ));
     }
+    // The opening device's own ID outside 1-64 bytes (spec/envelope.md 1.1.0, ENV-030): no slot can
+    // hold it, so after decoding it is envelope.not_a_recipient; decoding comes first.
+    let long_me = vec![b'b'; 65];
+    let cut = env[..env.len() - 1].to_vec();
+    let trailing = with(&env, |e| e.push(0));
+    let device_rows: Vec<(&str, &str, Vec<u8>, Vec<u8>, &str)> = vec![
+        (
+            "device-id-empty",
+            "Opened with an empty device ID: no recipient is empty, so there is no slot for it (step 2).",
+            env.clone(),
+            Vec::new(),
+            "envelope.not_a_recipient",
+        ),
+        (
+            "device-id-65",
+            "Opened with a 65-byte device ID: no recipient is that long, so there is no slot for it (step 2).",
+            env.clone(),
+            long_me.clone(),
+            "envelope.not_a_recipient",
+        ),
+        (
+            "device-id-empty-truncated",
+            "An empty device ID and an envelope missing its last byte: ENV-030's binding order decides, \
+             decoding (step 1) comes before the slot.",
+            cut,
+            Vec::new(),
+            "envelope.truncated",
+        ),
+        (
+            "device-id-65-trailing",
+            "A 65-byte device ID and a byte after the tag: ENV-030's binding order decides, decoding (step 1) \
+             comes before the slot.",
+            trailing.clone(),
+            long_me,
+            "envelope.trailing_data",
+        ),
+        (
+            "trailing-zero-as-recipient",
+            "Opened as bob-phone with a zero byte after the tag: opening decodes the whole envelope.",
+            trailing,
+            me.clone(),
+            "envelope.trailing_data",
+        ),
+        (
+            "trailing-16-as-recipient",
+            "Opened as bob-phone with sixteen zero bytes after the tag.",
+            with(&env, |e| e.extend_from_slice(&[0; 16])),
+            me.clone(),
+            "envelope.trailing_data",
+        ),
+    ];
+    for (what, comment, bytes, device, code) in device_rows {
+        rows.push((what.into(), comment.into(), &["ENV-013", "ENV-030"], &[], bytes, device, my_key, code));
+    }
+    let (over, (first, first_key)) = count_1001_envelope()?;
+    rows.push((
+        "recipient-count-1001-as-first".into(),
+        "1,001 well-formed slots counted 1,001, opened by the first recipient: decoding fails first.".into(),
+        &["ENV-012", "ENV-030"],
+        &["PastBoundary"],
+        over,
+        first,
+        first_key,
+        "envelope.length_out_of_range",
+    ));
     // Faulty senders: authenticated sealed parts that break ENV-031 / ENV-032.
     let sealed = |bor: u32, ty: u8, len: u32, body: &[u8], pad: &[u8]| -> Vec<u8> {
         let mut s = Vec::new();
@@ -1143,6 +1256,7 @@ fn open_invalid_group() -> Result<Group, GenerateError> {
     };
     let unpadded = Seal { padded: false, ..b.clone() };
     let body = b"sender fault".to_vec();
+    let long_body = filler("sender fault long", 100);
     // 9 + 12 = 21 bytes; padme(21) = 22 (E = 4, S = 3, mask = 1).
     let faults: Vec<(&str, &str, &Seal, Vec<u8>)> = vec![
         ("padding-nonzero", "Padded flag set; the single padding byte is 0x01.", &b, sealed(0, 1, 12, &body, &[1])),
@@ -1153,6 +1267,24 @@ fn open_invalid_group() -> Result<Group, GenerateError> {
             sealed(0, 1, 12, &body, &[]),
         ),
         ("padding-too-long", "Padded flag set; two zero bytes where one is due.", &b, sealed(0, 1, 12, &body, &[0, 0])),
+        (
+            "padding-nonzero-last",
+            "Padded flag set, a 100-byte body: 109 bytes, padme 112; the last of three padding bytes is 0x01.",
+            &b,
+            sealed(0, 1, 100, &long_body, &[0, 0, 1]),
+        ),
+        (
+            "padding-on-unpadded-long",
+            "Padded flag clear, yet seven zero bytes follow the content.",
+            &unpadded,
+            sealed(0, 1, 12, &body, &[0; 7]),
+        ),
+        (
+            "content-length-far-beyond",
+            "The content length says 20 where 12 bytes follow.",
+            &unpadded,
+            sealed(0, 1, 20, &body, &[]),
+        ),
         (
             "padding-on-unpadded",
             "Padded flag clear, yet a zero byte follows the content.",
