@@ -14,105 +14,17 @@ use core::hint::black_box;
 use core::time::Duration;
 
 use cinder::primitives;
-use cinder::session::{
-    self, Certificate, Id, InitMessage, LocalIdentity, PeerBundle, PrekeyStore, Session, SessionHeader, SignedPrekey,
-    SigningSecret, X25519Secret,
-};
-use cinder::testing::ReplayRng;
+use cinder::session::{PrekeyStore, SessionHeader, X25519Secret};
+use cinder_benches::pair::{Fixture, T0, seed};
 use cinder_benches::{RunMode, cpu_model, fastest, time_per_call};
 use criterion::{BatchSize, Criterion};
 
-const T0: u64 = 1_767_225_600;
 /// The chain step's label (spec/session.md, SES-040), repeated here so that the baseline is built
 /// from the spec, not from the code under test.
 const STEP_LABEL: &[u8] = b"cinder-ses-v1 step";
 const KEYS_LABEL: &[u8] = b"cinder-ses-v1 keys";
 /// Goal from the issue: a ratchet step costs at most this much more than one HKDF-Expand.
 const STEP_GOAL: f64 = 1.1;
-
-fn seed(label: &str, n: u8) -> [u8; 32] {
-    primitives::sha256(&[label.as_bytes(), &[n]])
-}
-
-fn id(bytes: &[u8]) -> Id {
-    Id::new(bytes).expect("benchmark IDs are 1 to 64 bytes")
-}
-
-/// A device with its certificate, signed prekey and secrets.
-struct Dev {
-    root: [u8; 32],
-    identity: X25519Secret,
-    spk_secret: [u8; 32],
-    cert: Certificate,
-    spk: SignedPrekey,
-}
-
-fn dev(account: &str, device: &str) -> Dev {
-    let root = SigningSecret::from_bytes(seed(account, 0));
-    let signing = SigningSecret::from_bytes(seed(device, 1));
-    let identity = X25519Secret::from_bytes(seed(device, 2));
-    let spk_secret = seed(device, 3);
-    let (a, d) = (id(account.as_bytes()), id(device.as_bytes()));
-    let cert = Certificate::issue(&root, &a, &d, identity.public_key(), signing.public_key(), T0 - 1, T0 + 86_400);
-    let spk = SignedPrekey::sign(&signing, &a, &d, 1, X25519Secret::from_bytes(spk_secret).public_key(), T0 + 86_400);
-    Dev { root: root.public_key(), identity, spk_secret, cert, spk }
-}
-
-/// Alice's phone initiating to Bob's phone, with everything encoded as a directory hands it out.
-struct Fixture {
-    alice: Dev,
-    bob: Dev,
-    cert: Vec<u8>,
-    spk: Vec<u8>,
-    opk: [u8; 32],
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let (alice, bob) = (dev("alice", "alice-phone"), dev("bob", "bob-phone"));
-        let (cert, spk) = (bob.cert.to_vec(), bob.spk.to_vec());
-        let opk = X25519Secret::from_bytes(seed("opk", 1)).public_key();
-        Self { alice, bob, cert, spk, opk }
-    }
-
-    fn initiate(&self, with_opk: bool) -> session::Initiated {
-        let me = LocalIdentity {
-            root_key: self.alice.root,
-            certificate: &self.alice.cert,
-            identity_secret: &self.alice.identity,
-        };
-        let bundle = PeerBundle {
-            account: self.bob.cert.account(),
-            device: self.bob.cert.device(),
-            root_key: &self.bob.root,
-            certificate: &self.cert,
-            signed_prekey: &self.spk,
-            one_time_prekey: with_opk.then_some((1, self.opk)),
-        };
-        session::initiate(&me, &bundle, &mut ReplayRng::new(&[0x42; 32]), T0).expect("a valid bundle")
-    }
-
-    /// The responder's prekeys as they stand before the handshake (building it is not measured).
-    fn store(&self) -> PrekeyStore {
-        let mut store = PrekeyStore::new();
-        store.add_signed_prekey(1, X25519Secret::from_bytes(self.bob.spk_secret), T0 + 86_400);
-        store.add_one_time_prekey(1, X25519Secret::from_bytes(seed("opk", 1)));
-        store
-    }
-
-    fn respond(&self, store: &mut PrekeyStore, message: &InitMessage) -> Session {
-        let me =
-            LocalIdentity { root_key: self.bob.root, certificate: &self.bob.cert, identity_secret: &self.bob.identity };
-        session::respond(&me, store, message, &self.alice.root, T0).expect("a valid init message")
-    }
-
-    /// A fresh pair of session ends.
-    fn pair(&self) -> (Session, Session) {
-        let initiated = self.initiate(false);
-        let responder = self.respond(&mut self.store(), &initiated.message);
-        (initiated.session, responder)
-    }
-}
 
 fn name(op: &str, opk: bool) -> String {
     format!("{op}[opk={}]", if opk { "yes" } else { "no" })

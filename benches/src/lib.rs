@@ -7,6 +7,8 @@
 use core::time::Duration;
 use std::time::Instant;
 
+pub mod pair;
+
 /// How a bench binary was invoked, decided the way criterion decides it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunMode {
