@@ -48,7 +48,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 TABLES = os.path.join(ROOT, "spec", "misreadings")
 
 # The chapters whose cross-check carries mutations in the form above, in spec/README.md's order.
-PARTS = ["identity", "envelope", "expiry", "retention"]
+PARTS = ["identity", "envelope", "expiry", "retention", "session"]
 
 # What kind of misreading a mutation is. A mutation names exactly one.
 KINDS = {

@@ -1292,6 +1292,868 @@ def openssl_accepts_case(test: dict) -> bool:
         SIGNATURE_READING = saved
 
 
+# ---------------------------------------------------------------------------------------------
+# Misreadings (spec/misreadings/session.md), for misreadings.py: every plausible way to misread a
+# rule of the chapter, as a named patch of this model. A patch replaces one function or method of
+# the model while a mutation runs, and each changes exactly the one rule it names; the model above
+# is never edited for them.
+# ---------------------------------------------------------------------------------------------
+
+import copy  # noqa: E402 -- the misreadings below copy networks
+
+MUTATIONS = {
+    # identifiers and encodings
+    "id_65_accepted": (("SES-001", "SES-010"), "an account or device ID of 65 bytes is read", "off-by-one"),
+    "id_empty_accepted": (("SES-001", "SES-010"), "an empty account or device ID is read", "lenient-check"),
+    "length_checked_after_bytes": (("SES-001", "SES-010"), "an ID's length is checked after the bytes it announces are read (truncated first)", "check-order"),
+    "cert_trailing_ignored": (("SES-010",), "bytes after a certificate are ignored", "lenient-check"),
+    "spk_trailing_ignored": (("SES-011",), "bytes after a signed prekey are ignored", "lenient-check"),
+    "init_trailing_ignored": (("SES-020", "SES-021"), "bytes after an init message are ignored", "lenient-check"),
+    "header_trailing_ignored": (("SES-041",), "bytes after a session header are ignored", "lenient-check"),
+    "init_version_ignored": (("SES-021",), "any init-message version byte is read as 0x01", "lenient-check"),
+    "init_suite_ignored": (("SES-021",), "any suite byte is read as 0x01", "lenient-check"),
+    "reserved_bits_ignored": (("SES-021",), "reserved flag bits of the init message are ignored", "lenient-check"),
+    # the identity chain
+    "cert_not_after_inclusive": (("SES-013",), "a certificate is in force at its not_after", "off-by-one"),
+    "cert_not_before_exclusive": (("SES-013",), "a certificate is in force only after its not_before", "off-by-one"),
+    "cert_account_unchecked": (("SES-014",), "a certificate naming another account is accepted", "lenient-check"),
+    "cert_device_unchecked": (("SES-014",), "a certificate naming another device is accepted", "lenient-check"),
+    "cert_validity_first": (("SES-014", "SES-013"), "a certificate's validity is checked before its binding and signature", "check-order"),
+    "cert_signature_first": (("SES-014",), "a certificate's signature is checked before the account and device it names", "check-order"),
+    "spk_not_after_inclusive": (("SES-015", "SES-013"), "a signed prekey is in force at its not_after", "off-by-one"),
+    "spk_expiry_first": (("SES-015",), "a signed prekey's expiry is checked before its signature", "check-order"),
+    "spk_statement_unbound": (("SES-011", "SES-015"), "the prekey statement signed is the prekey alone, without account and device", "wrong-rule"),
+    # the handshake
+    "opk_reuse_allowed": (("SES-016",), "a one-time prekey recorded as used is accepted again", "lenient-check"),
+    "opk_unknown_before_reused": (("SES-016", "SES-026"), "a used one-time prekey is reported unknown_prekey (the store is looked at first)", "check-order"),
+    "responder_cert_before_address": (("SES-026",), "the responder verifies the initiator's certificate before checking the message is for it", "check-order"),
+    "responder_spk_expiry_unchecked": (("SES-026", "SES-028"), "the responder accepts an init message under a signed prekey past its not_after", "lenient-check"),
+    "confirm_unchecked": (("SES-026", "SES-024", "SES-027"), "the responder does not compare confirm", "lenient-check"),
+    "replay_unchecked": (("SES-028",), "session IDs accepted under a signed prekey are not remembered", "forgotten-reset"),
+    "replay_before_confirm": (("SES-026", "SES-028"), "the replay check comes before confirm", "check-order"),
+    "failed_handshake_consumes_opk": (("SES-027", "SES-016", "SES-026"), "a refused init message naming a one-time prekey still uses it up", "forgotten-reset"),
+    "transcript_without_ek": (("SES-022",), "the transcript hash leaves out the ephemeral key", "wrong-rule"),
+    "zero_dh_accepted": (("SES-023", "SES-025"), "an all-zero DH output is used as any other", "library-default"),
+    "sid_from_front": (("SES-024",), "the session ID is the first 16 bytes of okm", "wrong-rule"),
+    "chains_swapped": (("SES-024", "SES-040"), "ck_AB is the responder's sending chain", "wrong-rule"),
+    "unpublished_prekey_after_bundle": (("SES-081", "SES-025"), "an unpublished one-time prekey ID is found only after the bundle's certificate and signed prekey are checked", "check-order"),
+    "handshake_reports_delivered": (("SES-025", "SES-026"), "session.handshake reports the init message the responder handled, not the one the initiator wrote", "wrong-event"),
+    "handshake_keys_from_initiator": (("SES-025", "SES-026"), "session.handshake's initiatorToResponder are the initiator's sending keys, not the responder's receiving keys", "wrong-event"),
+    # a session with oneself
+    "self_handshake_allowed": (("SES-030",), "a device may set up a session with itself", "lenient-check"),
+    "self_check_first": (("SES-030", "SES-066"), "a handshake with oneself is refused before the lifecycle checks", "check-order"),
+    "self_check_after_prekey": (("SES-030", "SES-081"), "an unpublished one-time prekey is found before the handshake with oneself", "check-order"),
+    "self_send_wrong_device": (("SES-030", "SES-065"), "a send or seal to oneself is session.wrong_device", "wrong-rule"),
+    "ephemeral_is_identity": (("SES-003", "SES-002"), "the initiator uses its identity secret as the ephemeral secret", "wrong-rule"),
+    "ephemeral_kept": (("SES-029", "SES-003"), "the initiator keeps the ephemeral secret after the handshake", "forgotten-reset"),
+    "device_statement_without_label": (("SES-010", "SES-014"), "the certificate signature is over the fields without the label", "wrong-rule"),
+    "init_opk_id_always_read": (("SES-020",), "the init message always carries a one-time prekey ID, whatever flag bit 0 says", "wrong-rule"),
+    "transcript_parties_swapped": (("SES-022",), "the transcript lists the responder before the initiator", "wrong-rule"),
+    "dh_order_swapped": (("SES-023", "SES-024"), "ikm starts with DH2, then DH1", "wrong-rule"),
+    "rekey_keeps_counters": (("SES-048", "SES-030"), "a rekey's new session starts counting where the old one stopped", "forgotten-reset"),
+    # the ratchet
+    "step_with_extract": (("SES-040",), "the chain step is HKDF with an extract (empty salt) before the expand", "library-default"),
+    "header_index_little_endian": (("SES-041",), "the header's index is read little-endian", "library-default"),
+    "send_keeps_chain_key": (("SES-042", "SES-040"), "sending does not replace the chain key: every message gets the first key", "forgotten-reset"),
+    "step_halves_swapped": (("SES-040", "SES-042", "SES-043"), "the message key is the second half of the chain step", "wrong-rule"),
+    "index_from_one": (("SES-042", "SES-041"), "the first message of a chain has index 1", "off-by-one"),
+    "too_far_inclusive": (("SES-043",), "an index of next + 64 is accepted", "off-by-one"),
+    "too_far_short": (("SES-043",), "an index of next + 63 is already too far ahead", "off-by-one"),
+    "too_old_inclusive": (("SES-043",), "an index exactly 64 below next is too old", "off-by-one"),
+    "replay_is_too_old": (("SES-043",), "an index received before is reported too_old", "wrong-rule"),
+    "commit_on_failed_open": (("SES-044", "SES-049"), "a message that fails to open still moves the window", "lenient-check"),
+    "skipped_keys_kept": (("SES-045",), "skipped keys below the window are not erased", "forgotten-reset"),
+    "exhausted_one_early": (("SES-046", "SES-042"), "a chain is exhausted after 65,535 messages", "off-by-one"),
+    "rekey_sum_wraps": (("SES-047",), "established_at + 604,800 wraps modulo 2^64", "library-default"),
+    "rekey_strict": (("SES-047",), "a send at exactly established_at + 604,800 is allowed", "off-by-one"),
+    "rekey_limits_receive": (("SES-047",), "receiving is refused too once the session is 7 days old", "wrong-rule"),
+    "old_session_kept_on_rekey": (("SES-048", "SES-065", "SES-030"), "after a rekey the old session still opens headers naming it", "forgotten-reset"),
+    "sender_check_skipped": (("SES-049",), "open does not check that the envelope's sender is the session's peer", "lenient-check"),
+    "sender_check_after_commit": (("SES-049", "SES-044"), "open commits before it checks the envelope's sender", "check-order"),
+    # lifecycle
+    "add_member_closes": (("SES-060", "SES-061", "SES-065"), "add_device of a member closes its sessions", "wrong-rule"),
+    "add_member_refused": (("SES-060",), "add_device of a member is session.revoked", "wrong-rule"),
+    "add_removed_allowed": (("SES-060", "SES-062"), "a removed device can be added again", "forgotten-reset"),
+    "pending_can_act": (("SES-060", "SES-066", "SES-061"), "a pending device may handshake, send and receive", "lenient-check"),
+    "peer_removed_header_revoked": (("SES-062",), "a header for a session closed by its peer's removal is session.revoked", "wrong-rule"),
+    "removal_keeps_peer_ends": (("SES-062", "SES-065"), "removing a device closes its own sessions but not its peers' ends", "forgotten-reset"),
+    "reset_keeps_peer_ends": (("SES-063", "SES-065"), "a password reset closes the account's own session ends only", "forgotten-reset"),
+    "reset_forgets_used_prekeys": (("SES-063", "SES-016"), "a password reset forgets the used one-time prekeys", "forgotten-reset"),
+    "peer_terminated_header_terminated": (("SES-064",), "a header for a session closed by its peer's termination is session.terminated", "wrong-rule"),
+    "terminate_skips_removed": (("SES-064", "SES-080"), "a device removed before its account is terminated stays removed", "forgotten-reset"),
+    "closed_counts_sessions": (("SES-065", "SES-081", "SES-062"), "closed counts each session once rather than each closed end", "wrong-rule"),
+    "recipient_checked_first": (("SES-066",), "a send checks the recipient before the sender", "check-order"),
+    "revoked_before_terminated": (("SES-066", "SES-064"), "any device that is not a member is session.revoked, before its account's termination is looked at", "check-order"),
+    # the checkpoint and the scenario events
+    "sessions_in_handshake_order": (("SES-080",), "the checkpoint lists a device's sessions in the order they were made", "wrong-rule"),
+    "received_bits_reversed": (("SES-080",), "bit k of received is index next - 64 + k", "wrong-rule"),
+    "used_prekeys_descending": (("SES-080",), "the checkpoint lists used one-time prekey IDs in descending order", "wrong-rule"),
+    "send_many_one_short": (("SES-081",), "send_many sends count - 1 messages", "off-by-one"),
+    "send_many_all_or_nothing": (("SES-081",), "a send_many refused part-way undoes the sends it made", "wrong-rule"),
+    "seal_envelope_checks_first": (("SES-081", "SES-049"), "seal makes the envelope's own checks before it looks for the sessions", "check-order"),
+}
+
+EQUIVALENT = {
+    "ephemeral_kept": "no output, error or checkpoint contains a secret (SES-080): keeping the ephemeral secret shows nowhere a "
+                      "vector looks; its erasure is the reference's (zeroizing types, SES-029)",
+    "skipped_keys_kept": "SES-043 refuses an index below the window (too_old) before it looks for a skipped key, so a key "
+                         "kept past the window is never used or shown; that it is erased is checked by the reference's "
+                         "tests (holds_secret_for_testing_only)",
+}
+
+RANDOM_GROUPS = frozenset({"walks"})
+
+
+def _patches(name: str) -> list:
+    """The (owner, attribute, replacement) triples of one mutation."""
+    g = sys.modules[__name__]
+    P = []
+
+    def put(owner, attr, new):
+        P.append((owner, attr, new))
+
+    if name in ("id_65_accepted", "id_empty_accepted", "length_checked_after_bytes"):
+        def ident(self, what):
+            n = self.u8(what)
+            lo, hi = ID_LEN[0] - (name == "id_empty_accepted"), ID_LEN[1] + (name == "id_65_accepted")
+            if name == "length_checked_after_bytes":
+                out = self.take(n, what)
+                if not ID_LEN[0] <= n <= ID_LEN[1]:
+                    raise refuse("length_out_of_range", f"{what} of {n} bytes")
+                return out
+            if not lo <= n <= hi:
+                raise refuse("length_out_of_range", f"{what} of {n} bytes")
+            return self.take(n, what)
+        put(Reader, "ident", ident)
+    elif name == "cert_trailing_ignored":
+        put(g, "decode_certificate", lambda buf: read_certificate(Reader(buf)))
+    elif name == "spk_trailing_ignored":
+        orig = decode_signed_prekey
+        put(g, "decode_signed_prekey", lambda buf: orig(buf[:4 + 32 + 8 + 64]) if len(buf) > 108 else orig(buf))
+    elif name == "init_trailing_ignored":
+        orig_end = Reader.end
+
+        def end(self, what):
+            if what != "init message":
+                orig_end(self, what)
+        put(Reader, "end", end)
+    elif name == "header_trailing_ignored":
+        orig = decode_header
+        put(g, "decode_header", lambda buf: orig(buf[:20]) if len(buf) > 20 else orig(buf))
+    elif name in ("init_version_ignored", "init_suite_ignored", "reserved_bits_ignored"):
+        orig = decode_init
+
+        def decode(buf):
+            b = bytearray(buf)
+            if name == "init_version_ignored" and b:
+                b[0] = VERSION
+            if name == "init_suite_ignored" and len(b) > 1:
+                b[1] = SUITE
+            if name == "reserved_bits_ignored" and len(b) > 2:
+                b[2] &= FLAG_OPK
+            return orig(bytes(b))
+        put(g, "decode_init", decode)
+    elif name.startswith("cert_"):
+        def verify(c, root, account, device, t):
+            lo_ok = c["not_before"] < t if name == "cert_not_before_exclusive" else c["not_before"] <= t
+            hi_ok = t <= c["not_after"] if name == "cert_not_after_inclusive" else t < c["not_after"]
+            checks = [
+                ("binding", lambda: c["account"] == account or name == "cert_account_unchecked", "wrong_account"),
+                ("binding", lambda: c["device"] == device or name == "cert_device_unchecked", "wrong_device"),
+                ("signature", lambda: ed25519_ok(root, LABEL_DEVICE + c["signed"], c["signature"]), "authentication_failed"),
+                ("validity", lambda: lo_ok and hi_ok, "expired"),
+            ]
+            if name == "cert_validity_first":
+                checks = checks[3:] + checks[:3]
+            if name == "cert_signature_first":
+                checks = [checks[2], checks[0], checks[1], checks[3]]
+            for _, ok, code in checks:
+                if not ok():
+                    raise refuse(code)
+        put(g, "verify_certificate", verify)
+    elif name in ("spk_not_after_inclusive", "spk_expiry_first", "spk_statement_unbound"):
+        def verify_spk(p, dsk, account, device, t):
+            statement = prekey_statement(account, device, p)
+            if name == "spk_statement_unbound":
+                statement = LABEL_PREKEY + u32(p["id"]) + p["key"] + u64(p["not_after"])
+            in_force = t <= p["not_after"] if name == "spk_not_after_inclusive" else t < p["not_after"]
+            if name == "spk_expiry_first" and not in_force:
+                raise refuse("expired", "signed prekey")
+            if not ed25519_ok(dsk, statement, p["signature"]):
+                raise refuse("authentication_failed", "signed prekey signature")
+            if not in_force:
+                raise refuse("expired", "signed prekey")
+        put(g, "verify_signed_prekey", verify_spk)
+    elif name in ("opk_reuse_allowed", "opk_unknown_before_reused", "responder_cert_before_address",
+                  "responder_spk_expiry_unchecked", "confirm_unchecked", "replay_unchecked", "replay_before_confirm"):
+        put(g, "respond", lambda me, store, m, rk, t: _respond_mutated(name, me, store, m, rk, t))
+    elif name == "failed_handshake_consumes_opk":
+        orig = respond
+
+        def respond_consuming(me, store, m, rk, t):
+            try:
+                return orig(me, store, m, rk, t)
+            except Refused:
+                opk = m.get("opk_id")
+                if opk is not None and opk in store["one_time"]:
+                    del store["one_time"][opk]
+                    store["used"].add(opk)
+                raise
+        put(g, "respond", respond_consuming)
+    elif name == "transcript_without_ek":
+        orig = transcript
+        put(g, "transcript", lambda a, b, spk_id, spk, opk, ek: orig(a, b, spk_id, spk, opk, b""))
+    elif name == "zero_dh_accepted":
+        orig = x25519
+
+        def dh(secret, public):
+            try:
+                return orig(secret, public)
+            except Refused as e:
+                if e.code == E["invalid_key"]:
+                    return bytes(32)
+                raise
+        put(g, "x25519", dh)
+    elif name in ("sid_from_front", "chains_swapped"):
+        orig = key_schedule
+
+        def schedule(th, dhs):
+            keys = orig(th, dhs)
+            if name == "sid_from_front":
+                keys["sid"] = keys["ck_ab"][:16]
+            else:
+                keys["ck_ab"], keys["ck_ba"] = keys["ck_ba"], keys["ck_ab"]
+            return keys
+        put(g, "key_schedule", schedule)
+    elif name in ("unpublished_prekey_after_bundle", "self_handshake_allowed", "self_check_first", "self_check_after_prekey",
+                  "pending_can_act"):
+        put(Network, "handshake", lambda self, e, t: _handshake_mutated(name, self, e, t))
+        if name == "pending_can_act":
+            orig_check = Network.check
+
+            def check(self, d):
+                if d.status == "pending" and not self.terminated(d.account):
+                    return
+                orig_check(self, d)
+            put(Network, "check", check)
+    elif name in ("handshake_reports_delivered", "handshake_keys_from_initiator"):
+        orig = op_handshake
+
+        def op(a):
+            out = orig(a)
+            if a.get("initMessage") is None:
+                return out
+            if name == "handshake_reports_delivered":
+                out["initMessage"] = a["initMessage"]
+            else:
+                ck, keys = unhex(out["chainKeyInitiatorToResponder"], "ck"), []
+                for _ in range(3):
+                    mk, ck = step(ck)
+                    keys.append(mk.hex())
+                out["initiatorToResponder"] = keys
+            return out
+        put(g, "op_handshake", op)
+        OPS_M = dict(OPS)
+        OPS_M["session.handshake"] = op
+        put(g, "OPS", OPS_M)
+    elif name == "self_send_wrong_device":
+        orig = Network.session_to
+
+        def session_to(self, f, to):
+            if f is to:
+                raise refuse("wrong_device", "oneself")
+            return orig(self, f, to)
+        put(Network, "session_to", session_to)
+    elif name == "step_halves_swapped":
+        orig = step
+
+        def step_swapped(ck):
+            mk, nxt = orig(ck)
+            return nxt, mk
+        put(g, "step", step_swapped)
+    elif name == "index_from_one":
+        orig = Session.send
+
+        def send(self, t):
+            header, index, mk = orig(self, t)
+            return self.sid + u32(index + 1), index + 1, mk
+        put(Session, "send", send)
+    elif name in ("too_far_inclusive", "too_far_short", "too_old_inclusive", "replay_is_too_old"):
+        orig = Session.key_for
+
+        def key_for(self, index):
+            if name == "too_far_inclusive" and index == self.next + WINDOW and index < MAX_MESSAGES:
+                return _key_ahead(self, index)
+            if name == "too_far_short" and index == self.next + WINDOW - 1:
+                raise refuse("too_far_ahead", str(index))
+            if name == "too_old_inclusive" and index < self.next and self.next - index == WINDOW:
+                raise refuse("too_old", str(index))
+            if name == "replay_is_too_old" and index < self.next and index in self.received and self.next - index <= WINDOW:
+                raise refuse("too_old", str(index))
+            return orig(self, index)
+        put(Session, "key_for", key_for)
+    elif name in ("commit_on_failed_open", "sender_check_skipped", "sender_check_after_commit"):
+        put(Network, "open", lambda self, e, t: _open_mutated(name, self, e, t))
+    elif name == "skipped_keys_kept":
+        orig = Session.key_for
+
+        def key_for(self, index):
+            key, commit = orig(self, index)
+
+            def keep():
+                before = dict(self.skipped)
+                commit()
+                floor = self.next - WINDOW
+                self.skipped.update({i: k for i, k in before.items() if i < floor and i not in self.received})
+            return key, keep
+        put(Session, "key_for", key_for)
+    elif name == "exhausted_one_early":
+        orig = Session.send
+
+        def send(self, t):
+            out = orig(self, t)
+            if self.sent == MAX_MESSAGES - 1:
+                self.send_ck = None
+            return out
+        put(Session, "send", send)
+    elif name in ("rekey_sum_wraps", "rekey_strict"):
+        orig = Session.can_send
+
+        def can_send(self, t):
+            limit = (self.established + REKEY_AFTER) & U64_MAX if name == "rekey_sum_wraps" else min(self.established + REKEY_AFTER, U64_MAX)
+            if (t > limit) if name == "rekey_strict" else (t >= limit):
+                raise refuse("rekey_required", "seven days")
+            if self.send_ck is None:
+                raise refuse("rekey_required", "chain exhausted")
+        put(Session, "can_send", can_send)
+    elif name == "rekey_limits_receive":
+        orig = Network.find
+
+        def find(self, to, header):
+            s, index = orig(self, to, header)
+            if self._now >= min(s.established + REKEY_AFTER, U64_MAX):
+                raise refuse("rekey_required", "receiving after seven days")
+            return s, index
+        orig_step = Network.step
+
+        def net_step(self, e):
+            self._now = uint(e["at"], "at")
+            return orig_step(self, e)
+        put(Network, "find", find)
+        put(Network, "step", net_step)
+    elif name == "old_session_kept_on_rekey" or name in ("peer_removed_header_revoked", "peer_terminated_header_terminated"):
+        orig_hs, orig_find = Network.handshake, Network.find
+
+        def hs(self, e, t):
+            i, r = self.device(unhex(e["initiator"], "initiator")), self.device(unhex(e["responder"], "responder"))
+            old = [s for s in (i.sessions.get((r.account, r.id)), r.sessions.get((i.account, i.id))) if s is not None]
+            out = orig_hs(self, e, t)
+            book = self.__dict__.setdefault("_book", {})
+            book[(id(i), bytes.fromhex(out["sessionId"]))] = r
+            book[(id(r), bytes.fromhex(out["sessionId"]))] = i
+            if name == "old_session_kept_on_rekey":
+                retired = self.__dict__.setdefault("_retired", {})
+                for s in old:
+                    retired[s.sid] = s
+            return out
+
+        def find(self, to, header):
+            try:
+                return orig_find(self, to, header)
+            except Refused:
+                sid, index = decode_header(header)
+                if name == "old_session_kept_on_rekey" and sid in self.__dict__.get("_retired", {}):
+                    return self._retired[sid], index
+                peer = self.__dict__.get("_book", {}).get((id(to), sid))
+                if peer is not None and name == "peer_removed_header_revoked" and peer.status == "removed":
+                    raise refuse("revoked", "peer removed")
+                if peer is not None and name == "peer_terminated_header_terminated" and self.terminated(peer.account):
+                    raise refuse("terminated", "peer terminated")
+                raise
+        put(Network, "handshake", hs)
+        put(Network, "find", find)
+    elif name in ("add_member_closes", "add_member_refused", "add_removed_allowed"):
+        orig = Network.add_device
+
+        def add(self, e, t):
+            d = self.device(unhex(e["device"], "device"))
+            if d.status == "member" and not self.terminated(d.account):
+                if name == "add_member_refused":
+                    raise refuse("revoked", "already a member")
+                if name == "add_member_closes":
+                    own = len(d.sessions)
+                    d.sessions = {}
+                    return {"closed": own + self.close_with(lambda k: k == (d.account, d.id))}
+            if name == "add_removed_allowed" and d.status == "removed" and not self.terminated(d.account):
+                d.status = "member"
+                return {"closed": 0}
+            return orig(self, e, t)
+        put(Network, "add_device", add)
+    elif name in ("removal_keeps_peer_ends", "closed_counts_sessions"):
+        def remove(self, e, t):
+            d = self.device(unhex(e["device"], "device"))
+            if self.terminated(d.account) or d.status == "terminated":
+                raise refuse("terminated")
+            if d.status == "removed":
+                raise refuse("revoked")
+            own = len(d.sessions)
+            d.wipe("removed")
+            if name == "removal_keeps_peer_ends":
+                return {"closed": own}
+            self.close_with(lambda k: k == (d.account, d.id))
+            return {"closed": own}
+        put(Network, "remove_device", remove)
+    elif name in ("reset_keeps_peer_ends", "reset_forgets_used_prekeys"):
+        orig = Network.password_reset
+
+        def reset(self, e, t):
+            if name == "reset_forgets_used_prekeys":
+                out = orig(self, e, t)
+                for d in self.devices:
+                    if d.account == unhex(e["account"], "account") and d.holds():
+                        d.store["used"] = set()
+                return out
+            a = self.account(unhex(e["account"], "account"))
+            if a[2]:
+                raise refuse("terminated")
+            n = 0
+            for d in self.devices:
+                if d.account == a[0] and d.holds():
+                    n += len(d.sessions)
+                    d.sessions = {}
+            return {"closed": n}
+        put(Network, "password_reset", reset)
+    elif name == "terminate_skips_removed":
+        orig = Network.terminate
+
+        def terminate(self, e, t):
+            removed = [d for d in self.devices if d.status == "removed"]
+            out = orig(self, e, t)
+            for d in removed:
+                d.was_removed = True
+            return out
+        put(Network, "terminate", terminate)
+        put(Network, "checkpoint", lambda self: _checkpoint(self, name))
+    elif name == "recipient_checked_first":
+        def send(self, e, t):
+            f, to = self.device(unhex(e["from"], "from")), self.device(unhex(e["to"], "to"))
+            self.check(to)
+            self.check(f)
+            header, index, mk = self.session_to(f, to).send(t)
+            return {"header": header.hex(), "index": index, "messageKey": mk.hex()}
+        put(Network, "send", send)
+    elif name == "revoked_before_terminated":
+        def check(self, d):
+            if d.status != "member":
+                raise refuse("revoked", d.status)
+            if self.terminated(d.account) or d.status == "terminated":
+                raise refuse("terminated")
+        put(Network, "check", check)
+    elif name == "sessions_in_handshake_order":
+        put(Network, "checkpoint", lambda self: _checkpoint(self, name))
+    elif name == "received_bits_reversed":
+        def bits(self):
+            return sum(1 << (i - (self.next - 64)) for i in self.received if 0 <= i - (self.next - 64) < 64)
+        put(Session, "received_bits", bits)
+    elif name == "send_many_all_or_nothing":
+        orig = Network.step
+
+        def net_step(self, e):
+            if e.get("event") != "send_many":
+                return orig(self, e)
+            saved = copy.deepcopy(self.devices)
+            out = orig(self, e)
+            if out["error"] is not None:
+                self.devices = saved
+                out["checkpoint"] = self.checkpoint()
+            return out
+        put(Network, "step", net_step)
+    elif name == "seal_envelope_checks_first":
+        orig = Network.seal
+
+        def seal(self, e, t):
+            f = self.device(unhex(e["from"], "from"))
+            a = {
+                "messageId": unhex(e["messageId"], "messageId", 16),
+                "conversationId": unhex(e["conversationId"], "conversationId"),
+                "senderDevice": f.id, "sentAt": uint(e["sentAt"], "sentAt"), "ttl": uint(e["ttl"], "ttl", 2**32 - 1),
+                "padded": e["padded"], "bor": uint(e["bor"], "bor", 2**32 - 1),
+                "contentType": uint(e["contentType"], "contentType", 255), "content": unhex(e["content"], "content"),
+                "recipients": [(unhex(n, "to[]"), bytes(32)) for n in e["to"]],
+                "contentKey": unhex(e["contentKey"], "contentKey", 32),
+            }
+            faults = envelope.seal_faults(a)
+            if faults:
+                raise Refused(faults[0][0], faults[0][1])
+            return orig(self, e, t)
+        put(Network, "seal", seal)
+    elif name == "ephemeral_is_identity":
+        orig = initiate
+        put(g, "initiate", lambda me, target, ek_secret, t: orig(me, target, me["ik_secret"], t))
+    elif name == "ephemeral_kept":
+        orig = initiate
+        kept = []
+
+        def initiate_keeping(me, target, ek_secret, t):
+            kept.append(ek_secret)
+            return orig(me, target, ek_secret, t)
+        put(g, "initiate", initiate_keeping)
+    elif name == "device_statement_without_label":
+        orig = ed25519_ok
+        put(g, "ed25519_ok", lambda public, msg, sig: orig(public, msg[len(LABEL_DEVICE):], sig) if msg.startswith(LABEL_DEVICE) else orig(public, msg, sig))
+    elif name == "init_opk_id_always_read":
+        orig = decode_init
+
+        def decode(buf):
+            if len(buf) > 2 and not buf[2] & FLAG_OPK:
+                return orig(bytes([buf[0], buf[1], buf[2] | FLAG_OPK]) + buf[3:])
+            return orig(buf)
+        put(g, "decode_init", decode)
+    elif name == "transcript_parties_swapped":
+        orig = transcript
+        put(g, "transcript", lambda a, b, spk_id, spk, opk, ek: orig(b, a, spk_id, spk, opk, ek))
+    elif name == "dh_order_swapped":
+        orig = key_schedule
+
+        def schedule(th, dhs):
+            return orig(th, [dhs[1], dhs[0], *dhs[2:]])
+        put(g, "key_schedule", schedule)
+    elif name == "rekey_keeps_counters":
+        orig = Network.handshake
+
+        def hs(self, e, t):
+            i, r = self.device(unhex(e["initiator"], "initiator")), self.device(unhex(e["responder"], "responder"))
+            old = {k: (s.sent, s.send_ck) for d, k in ((i, (r.account, r.id)), (r, (i.account, i.id))) if (s := d.sessions.get(k)) is not None}
+            out = orig(self, e, t)
+            for d, k in ((i, (r.account, r.id)), (r, (i.account, i.id))):
+                if k in old:
+                    d.sessions[k].sent = old[k][0]
+            return out
+        put(Network, "handshake", hs)
+    elif name == "step_with_extract":
+        def step_extract(ck):
+            okm = hkdf(b"", ck, LABEL_STEP, 64)
+            return okm[:32], okm[32:]
+        put(g, "step", step_extract)
+    elif name == "header_index_little_endian":
+        orig = decode_header
+
+        def decode(buf):
+            sid, index = orig(buf)
+            return sid, struct.unpack("<I", struct.pack(">I", index))[0]
+        put(g, "decode_header", decode)
+    elif name == "send_keeps_chain_key":
+        orig = Session.send
+
+        def send(self, t):
+            ck = self.send_ck
+            out = orig(self, t)
+            if self.send_ck is not None:
+                self.send_ck = ck
+            return out
+        put(Session, "send", send)
+    elif name == "used_prekeys_descending":
+        put(Network, "checkpoint", lambda self: _checkpoint(self, name))
+    elif name == "send_many_one_short":
+        orig = Network.send_many
+
+        def send_many(self, e, t):
+            count = uint(e["count"], "count", MAX_MESSAGES)
+            if count <= 1:
+                return orig(self, e, t)
+            return orig(self, dict(e, count=count - 1), t)
+        put(Network, "send_many", send_many)
+    else:
+        raise KeyError(f"no patch for mutation {name}")
+    return P
+
+
+
+def _checkpoint(net, name: str) -> str:
+    """Network.checkpoint (SES-080) with a removed device of a terminated account kept removed
+    (terminate_skips_removed), or each device's sessions in the order they were made."""
+    data = LABEL_CHECKPOINT + struct.pack(">H", len(net.accounts))
+    for a in net.accounts:
+        data += vec8(a[0]) + bytes([1 if a[2] else 0])
+    data += struct.pack(">H", len(net.devices))
+    for d in net.devices:
+        status = "terminated" if net.terminated(d.account) else d.status
+        if name == "terminate_skips_removed" and getattr(d, "was_removed", False):
+            status = "removed"
+        data += vec8(d.account) + vec8(d.id) + bytes([STATUS_BYTE[status]])
+        used = sorted(d.store["used"], reverse=name == "used_prekeys_descending") if d.holds() else []
+        data += struct.pack(">H", len(used)) + b"".join(u32(u) for u in used)
+        sessions = list(d.sessions.items()) if name == "sessions_in_handshake_order" else sorted(d.sessions.items())
+        data += struct.pack(">H", len(sessions) if d.holds() else 0)
+        data += b"".join(s.state() for _, s in sessions) if d.holds() else b""
+    return sha256(data).hex()
+
+
+def _key_ahead(s: Session, index: int):
+    """The key of an index the chapter refuses, computed as if the window reached it."""
+    ck, new = s.recv_ck, {}
+    for j in range(s.next, index):
+        new[j], ck = step(ck)
+    key, ck = step(ck)
+
+    def commit():
+        s.recv_ck, s.next = ck, index + 1
+        s.skipped.update(new)
+        s.received.add(index)
+        floor = s.next - WINDOW
+        s.skipped = {i: k for i, k in s.skipped.items() if i >= floor}
+        s.received = {i for i in s.received if i >= floor}
+    return key, commit
+
+
+def _respond_mutated(name: str, me: dict, store: dict, m: dict, initiator_rk: bytes, t: int):
+    """respond() with one of its checks skipped or moved (SES-016, SES-026, SES-028)."""
+    def address():
+        if m["account_b"] != me["cert"]["account"] or m["device_b"] != me["cert"]["device"]:
+            raise refuse("wrong_device", "init message for another device")
+
+    a = m["cert"]
+    if name != "responder_cert_before_address":
+        address()
+    verify_certificate(a, initiator_rk, a["account"], a["device"], t)
+    if name == "responder_cert_before_address":
+        address()
+    spk = store["signed"].get(m["spk_id"])
+    if spk is None:
+        raise refuse("unknown_prekey", f"signed prekey {m['spk_id']}")
+    if not t < spk["not_after"] and name != "responder_spk_expiry_unchecked":
+        raise refuse("expired", "signed prekey at the responder")
+    opk = None
+    if m["opk_id"] is not None:
+        reused = m["opk_id"] in store["used"] and name != "opk_reuse_allowed"
+        if reused and name != "opk_unknown_before_reused":
+            raise refuse("prekey_reused", f"one-time prekey {m['opk_id']}")
+        if m["opk_id"] not in store["one_time"]:
+            if name == "opk_reuse_allowed" and m["opk_id"] in store["used"]:
+                raise refuse("authentication_failed", "the reused prekey's secret is gone")
+            raise refuse("unknown_prekey", f"one-time prekey {m['opk_id']}")
+        opk = (m["opk_id"], store["one_time"][m["opk_id"]])
+    dhs = [x25519(spk["secret"], a["ik"]), x25519(me["ik_secret"], m["ek"]), x25519(spk["secret"], m["ek"])]
+    if opk is not None:
+        dhs.append(x25519(opk[1], m["ek"]))
+    opk_public = (opk[0], x25519_public(opk[1])) if opk is not None else None
+    th = transcript(party(a, initiator_rk), party(me["cert"], me["rk"]), m["spk_id"], x25519_public(spk["secret"]), opk_public, m["ek"])
+    keys = key_schedule(th, dhs)
+    replayed = keys["sid"] in spk["accepted"] and name != "replay_unchecked"
+    if name == "replay_before_confirm" and replayed:
+        raise refuse("replay", "init message accepted before")
+    if not hmac.compare_digest(keys["confirm"], m["confirm"]) and name != "confirm_unchecked":
+        raise refuse("authentication_failed", "confirm")
+    if replayed:
+        raise refuse("replay", "init message accepted before")
+
+    def commit():
+        spk["accepted"].add(keys["sid"])
+        if opk is not None:
+            del store["one_time"][opk[0]]
+            store["used"].add(opk[0])
+
+    return {"sid": keys["sid"], "send": keys["ck_ba"], "recv": keys["ck_ab"]}, commit
+
+
+def _handshake_mutated(name: str, net, e: dict, t: int) -> dict:
+    """Network.handshake with the self check or the one-time prekey lookup moved (SES-030, SES-081)."""
+    i, r = net.device(unhex(e["initiator"], "initiator")), net.device(unhex(e["responder"], "responder"))
+
+    def self_check():
+        if i is r and name != "self_handshake_allowed":
+            raise refuse("wrong_device", "a session with itself")
+
+    opk_id = e["oneTimePrekey"]
+
+    def prekey():
+        if opk_id is not None and opk_id not in r.published["opk"]:
+            raise refuse("unknown_prekey", "not published")
+        return None if opk_id is None else (opk_id, r.published["opk"][opk_id])
+
+    if name == "self_check_first":
+        self_check()
+    net.check(i)
+    net.check(r)
+    if name == "self_check_after_prekey":
+        opk = prekey()
+        self_check()
+    else:
+        if name != "self_check_first":
+            self_check()
+        opk = None if name == "unpublished_prekey_after_bundle" else prekey()
+    me = {"rk": net.root(i.account), "cert": i.cert, "ik_secret": i.ik_secret}
+    if name == "unpublished_prekey_after_bundle":
+        cert_b = decode_certificate(r.published["cert"])
+        verify_certificate(cert_b, net.root(r.account), r.account, r.id, t)
+        verify_signed_prekey(decode_signed_prekey(r.published["spk"]), cert_b["dsk"], r.account, r.id, t)
+        opk = prekey()
+    target = {"account": r.account, "device": r.id, "rk": net.root(r.account), "cert": r.published["cert"],
+              "spk": r.published["spk"], "opk": opk}
+    init, i_parts, _ = initiate(me, target, unhex(e["ephemeralSecret"], "ephemeralSecret", 32), t)
+    m = decode_init(init)
+    r_me = {"rk": net.root(r.account), "cert": r.cert, "ik_secret": r.ik_secret}
+    r_parts, commit = respond(r_me, r.store, m, net.root(m["cert"]["account"]), t)
+    commit()
+    replaced = (r.account, r.id) in i.sessions or (i.account, i.id) in r.sessions
+    i.sessions[(r.account, r.id)] = Session(i_parts["sid"], "initiator", (r.account, r.id), t, i_parts["send"], i_parts["recv"])
+    r.sessions[(i.account, i.id)] = Session(r_parts["sid"], "responder", (i.account, i.id), t, r_parts["send"], r_parts["recv"])
+    return {"sessionId": i_parts["sid"].hex(), "initMessage": init.hex(), "replaced": replaced}
+
+
+def _open_mutated(name: str, net, e: dict, t: int) -> dict:
+    """Network.open with the commit or the sender check moved (SES-044, SES-049)."""
+    to = net.device(unhex(e["to"], "to"))
+    net.check(to)
+    s, index = net.find(to, unhex(e["header"], "header"))
+    key, commit = s.key_for(index)
+    try:
+        opened = envelope.open_envelope(unhex(e["envelope"], "envelope"), to.id, key)
+    except envelope.EnvelopeError as err:
+        if name == "commit_on_failed_open":
+            commit()
+        raise Refused(err.code, err.why)
+    if name == "sender_check_after_commit":
+        commit()
+    if opened["senderDevice"] != s.peer[1] and name != "sender_check_skipped":
+        raise refuse("wrong_device", "the envelope's sender is not the session's peer")
+    if name != "sender_check_after_commit":
+        commit()
+    return {"index": index, "bor": opened["bor"], "contentType": opened["contentType"], "content": opened["content"].hex()}
+
+
+def mutation_vectors(path: str):
+    """For misreadings.py: the vector file's groups, loaded once, and for each case the model's
+    functions it calls. A mutation patches some of them; a case that calls none of them runs
+    exactly as without the mutation, up to its end, so it cannot catch it and is not run again."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: {e}")
+    if data.get("part") != "session":
+        raise ValueError(f"{path} is not a session vector file")
+    groups = data["testGroups"]
+    g = sys.modules[__name__]
+    targets = {(owner, attr) for name in MUTATIONS for owner, attr, _ in _patches(name)}
+    seen: set = set()
+    saved = []
+    for owner, attr in targets:
+        fn = owner.__dict__.get(attr) if isinstance(owner, type) else getattr(owner, attr, None)
+        if not callable(fn):
+            continue
+
+        def traced(*a, _fn=fn, _key=(owner, attr), **k):
+            seen.add(_key)
+            return _fn(*a, **k)
+        saved.append((owner, attr, fn))
+        setattr(owner, attr, traced)
+    touched = {}
+    resume = {}
+    try:
+        for group in groups:
+            for test in group["tests"]:
+                cid = f"{group['group']}/{test['id']}"
+                seen.clear()
+                if group["op"] == "session.scenario" and test["result"] == "valid":
+                    # Per step: what it calls, and the network before it (deep copies, which patched
+                    # class methods still apply to), so that a mutation can resume at its first
+                    # step that calls a patched function.
+                    net = Network(test["args"])
+                    steps = [(frozenset(seen), None)]
+                    for e in test["args"]["events"]:
+                        before = copy.deepcopy(net)
+                        seen.clear()
+                        net.step(e)
+                        steps.append((frozenset(seen), before))
+                    resume[cid] = steps
+                    touched[cid] = frozenset().union(*(t for t, _ in steps))
+                    continue
+                _run_case(group, test)
+                # OPS hands out op_handshake itself, which the tracer above never sees.
+                always = {(g, "OPS"), (g, "op_handshake")} if group["op"] == "session.handshake" else set()
+                touched[cid] = frozenset(seen) | always
+    finally:
+        for owner, attr, fn in saved:
+            setattr(owner, attr, fn)
+    return {"groups": groups, "touched": touched, "resume": resume}
+
+
+def _run_case(group: dict, test: dict, start=None) -> str:
+    """The first mismatch of one test under the current model, or "". A valid scenario is compared
+    step by step and stops at its first wrong step: the steps after it cannot undo the catch.
+    start: (step index, a copy of the network before that step) to resume a scenario from."""
+    if group["op"] == "session.scenario" and test["result"] == "valid":
+        a, want = test["args"], test["expected"]["steps"]
+        try:
+            only(a, {"accounts", "devices", "events"}, "args")
+            first, net = start if start is not None else (0, Network(a))
+            for n, e in enumerate(a["events"]):
+                if n < first:
+                    continue
+                d = first_difference(want[n], net.step(e), f".steps[{n}]") if n < len(want) else "too many steps"
+                if d:
+                    return d
+        except BadArgs as b:
+            return f"expected success, computed adapter.bad_request ({b})"
+        except Exception as e:  # a mutated model may fail outright: that is a catch too
+            return f"expected success, computed model failure {type(e).__name__}: {e}"
+        return "" if len(want) == len(a["events"]) else "too few steps"
+    op = OPS.get(group["op"])
+    try:
+        got, error = op(test["args"]), None
+    except Refused as r:
+        got, error = None, r.code
+    except BadArgs as b:
+        got, error = None, f"adapter.bad_request ({b})"
+    except Exception as e:  # a mutated model may fail outright: that is a catch too
+        got, error = None, f"model failure {type(e).__name__}: {e}"
+    if test["result"] == "valid":
+        if error is not None:
+            return f"expected success, computed {error}"
+        return first_difference(test["expected"], got)
+    return "" if error == test["error"] else f"expected {test['error']}, computed {error or 'success'}"
+
+
+def failing_cases(loaded, mut: frozenset) -> dict[str, str]:
+    """For misreadings.py: case ID ("group/id") -> first mismatch, under the mutations `mut`."""
+    g = sys.modules[__name__]
+    patches = [p for name in sorted(mut) for p in _patches(name)]
+    saved = [(owner, attr, owner.__dict__.get(attr, _MISSING) if isinstance(owner, type) else getattr(owner, attr, _MISSING))
+             for owner, attr, _ in patches]
+    try:
+        for owner, attr, new in patches:
+            setattr(owner, attr, new)
+        keys = {(owner, attr) for owner, attr, _ in patches}
+        out = {}
+        for group in loaded["groups"]:
+            for test in group["tests"]:
+                cid = f"{group['group']}/{test['id']}"
+                if keys and not keys & loaded["touched"][cid]:
+                    continue
+                start = None
+                steps = loaded["resume"].get(cid) if keys else None
+                if steps is not None and not keys & steps[0][0]:
+                    # Resume at the first step that calls a patched function: every step before it
+                    # runs as without the mutation, and matched the vector then.
+                    k = next(n for n, (t, _) in enumerate(steps) if n > 0 and keys & t)
+                    start = (k - 1, copy.deepcopy(steps[k][1]))
+                d = _run_case(group, test, start)
+                if d:
+                    out[cid] = d
+        return out
+    finally:
+        for owner, attr, old in reversed(saved):
+            if old is _MISSING:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, old)
+        assert g.OPS["session.handshake"] is op_handshake
+
+
+_MISSING = object()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--self-test", action="store_true", help="run the self-tests only")

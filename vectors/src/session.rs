@@ -19,6 +19,7 @@
 
 mod forge;
 mod ops;
+mod readings;
 
 pub use ops::{
     HANDSHAKE_KEYS, Initiate, OpError, REFERENCE, Respond, ScenarioRun, Sides, handshake, handshake_with, scenario,
@@ -2289,12 +2290,17 @@ fn walk_scenarios(count: usize) -> Vec<Sc> {
 }
 
 fn scenario_group(name: &str, description: &str, scenarios: Vec<Sc>) -> Result<Group, GenerateError> {
+    scenario_group_on(name, description, scenarios, &setup())
+}
+
+/// [`scenario_group`] for scenarios whose [`Sc`] runs on `base` instead of the standard setup.
+fn scenario_group_on(name: &str, description: &str, scenarios: Vec<Sc>, base: &Value) -> Result<Group, GenerateError> {
     let mut g = Group::new(name, "session.scenario", description);
     for s in scenarios {
         if let Some(problem) = s.problem {
             return Err(GenerateError(problem));
         }
-        let mut args = setup();
+        let mut args = base.clone();
         args["events"] = Value::Array(s.events);
         // The whole scenario again, from its arguments, as an adapter runs it.
         let expected = scenario(&args).map_err(|e| GenerateError(format!("{}: {e}", s.id)))?;
@@ -2354,6 +2360,37 @@ pub fn generate() -> Result<VectorFile, GenerateError> {
             "signature-strictness",
             "Each of the three signatures a handshake checks, forged to break SES-012's strict rules (S >= L, small-order R, small-order, non-canonical and mixed-order keys), one case per forgery: every one is session.authentication_failed.",
             signature_strictness()?,
+        )?
+        .finish(),
+        scenario_group(
+            "lifecycle-readings",
+            "Readings spec/session.md 1.1.0 decides: add_device of a member, a header for a session whose peer is gone, a handshake, send or seal with oneself, the check order of an unpublished one-time prekey, a removed device of a terminated account (SES-030, SES-060..SES-066, SES-080, SES-081).",
+            readings::lifecycle_readings(),
+        )?
+        .finish(),
+        scenario_group_on(
+            "rekey-near-max",
+            "SES-047's saturating sum near 2^64 - 1, on a setup whose certificates and signed prekeys are in force until then.",
+            readings::rekey_near_max(),
+            &readings::far_setup(),
+        )?
+        .finish(),
+        handshake_group(
+            "init-replaced",
+            "session.handshake with initMessage: another valid init message of the same initiator is accepted; the result reports the initiator's bytes and keys and the responder's receiving keys.",
+            readings::init_replaced()?,
+        )?
+        .finish(),
+        handshake_group(
+            "handshake-witnesses",
+            "Second cases for handshake rules one case alone pinned: ID lengths, trailing bytes, validity bounds, and the check orders of SES-014, SES-015 and SES-026 pinned by cases with two faults (each comment says which).",
+            readings::handshake_witnesses()?,
+        )?
+        .finish(),
+        scenario_group(
+            "scenario-witnesses",
+            "Second cases for scenario rules one case alone pinned, or only the walks: oneself, the sender checked first, seal's order, headers, forged and tampered envelopes, rekeys, a send_many refused part-way.",
+            readings::scenario_witnesses()?,
         )?
         .finish(),
     ];
